@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# scull: build the module for a kernel, install it, and run the test bench.
+#
+#   make                      scull.ko for the running kernel
+#   make KERNELRELEASE=<ver>  ... for another installed kernel (or KDIR=<tree>)
+#   sudo make install         modules_install + depmod + udev rule + scripts
+#   make check                the whole suite inside a booted kernel (QEMU)
+#   make bench                fio: scull against the kernel's memory devices
+#   make vm-shell             a root shell in the test guest, scull loaded
+#   make lint                 checkpatch --strict, sparse, W=1, shellcheck
+#
+# Bench knobs: KERNEL=6.1 (default) picks the guest kernel, TESTS= a subset
+# of the suite, QUICK=1 a short bench.  See README.md.
+
+KERNELRELEASE	?= $(shell uname -r)
+KDIR		?= /lib/modules/$(KERNELRELEASE)/build
+PREFIX		?= /usr/local
+UDEVDIR		?= /usr/lib/udev/rules.d
+DESTDIR		?=
+
+KERNEL		?= 6.1
+TESTS		?=
+QUICK		?=
+export KERNEL TESTS QUICK
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf build
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(KERNELRELEASE)
+	getent group scull >/dev/null || groupadd --system scull
+	install -D -m 0644 udev/60-scull.rules $(DESTDIR)$(UDEVDIR)/60-scull.rules
+	install -D -m 0755 scull_load $(DESTDIR)$(PREFIX)/sbin/scull_load
+	install -D -m 0755 scull_unload $(DESTDIR)$(PREFIX)/sbin/scull_unload
+	install -D -m 0644 include/uapi/scull.h $(DESTDIR)$(PREFIX)/include/scull.h
+	-udevadm control --reload
+
+uninstall:
+	rm -f $(DESTDIR)$(UDEVDIR)/60-scull.rules
+	rm -f $(DESTDIR)$(PREFIX)/sbin/scull_load $(DESTDIR)$(PREFIX)/sbin/scull_unload
+	rm -f $(DESTDIR)$(PREFIX)/include/scull.h
+	rm -f /lib/modules/$(KERNELRELEASE)/updates/scull.ko
+	depmod -a $(KERNELRELEASE)
+
+check:
+	tools/vm.sh check
+
+vm-shell:
+	tools/vm.sh shell
+
+bench:
+	tools/vm.sh bench
+
+soak:
+	tools/vm.sh soak
+
+lint:
+	tools/lint.sh
+
+.PHONY: all modules clean install uninstall check vm-shell bench soak lint

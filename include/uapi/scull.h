@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * scull: the user-space interface of the scull memory devices.
+ *
+ * The ioctl numbers are those of LDD3's scull (magic 'k', 0 to 12), so
+ * programs written for the book work unchanged.  Each command acts on the
+ * device the file descriptor refers to.
+ *
+ *   S  "set":      the value is read through the int pointer in arg
+ *   T  "tell":     the value is arg itself
+ *   G  "get":      the value is written through the int pointer in arg
+ *   Q  "query":    the value is the return value of ioctl()
+ *   X  "exchange": set from *arg, and the old value is written to *arg
+ *   H  "shift":    tell, and the old value is the return value
+ *
+ * RESET, S, T, X and H need CAP_SYS_ADMIN and succeed only while the device
+ * holds no data.
+ */
+#ifndef _UAPI_SCULL_H
+#define _UAPI_SCULL_H
+
+#include <linux/ioctl.h>
+
+#define SCULL_IOC_MAGIC		'k'
+
+#define SCULL_IOCRESET		_IO(SCULL_IOC_MAGIC, 0)
+#define SCULL_IOCSQUANTUM	_IOW(SCULL_IOC_MAGIC, 1, int)
+#define SCULL_IOCSQSET		_IOW(SCULL_IOC_MAGIC, 2, int)
+#define SCULL_IOCTQUANTUM	_IO(SCULL_IOC_MAGIC, 3)
+#define SCULL_IOCTQSET		_IO(SCULL_IOC_MAGIC, 4)
+#define SCULL_IOCGQUANTUM	_IOR(SCULL_IOC_MAGIC, 5, int)
+#define SCULL_IOCGQSET		_IOR(SCULL_IOC_MAGIC, 6, int)
+#define SCULL_IOCQQUANTUM	_IO(SCULL_IOC_MAGIC, 7)
+#define SCULL_IOCQQSET		_IO(SCULL_IOC_MAGIC, 8)
+#define SCULL_IOCXQUANTUM	_IOWR(SCULL_IOC_MAGIC, 9, int)
+#define SCULL_IOCXQSET		_IOWR(SCULL_IOC_MAGIC, 10, int)
+#define SCULL_IOCHQUANTUM	_IO(SCULL_IOC_MAGIC, 11)
+#define SCULL_IOCHQSET		_IO(SCULL_IOC_MAGIC, 12)
+
+#define SCULL_IOC_MAXNR		12
+
+/*
+ * Geometry bounds: a quantum holds 1 to SCULL_QUANTUM_MAX bytes, a quantum
+ * set holds 1 to SCULL_QSET_MAX quanta, and one quantum set spans at most
+ * SCULL_QSET_BYTES_MAX bytes (quantum * qset).
+ */
+#define SCULL_QUANTUM_MAX	(4 << 20)
+#define SCULL_QSET_MAX		(1 << 16)
+#define SCULL_QSET_BYTES_MAX	(1 << 30)
+
+#endif /* _UAPI_SCULL_H */

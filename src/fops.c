@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scull file operations: thin wrappers that take the device's lock and call
+ * the storage layer.  The device behaves like a regular file held in RAM.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/overflow.h>
+#include <linux/poll.h>
+#include <linux/uio.h>
+
+#include "scull.h"
+
+static struct scull_store *scull_store_of(struct file *filp)
+{
+	struct scull_dev *dev = filp->private_data;
+
+	return &dev->store;
+}
+
+/*
+ * Opening write-only trims the device, as in LDD3, unless O_APPEND asks to
+ * add to what is there; O_TRUNC trims with any access mode.
+ */
+static bool scull_open_trims(const struct file *filp)
+{
+	if (filp->f_flags & O_TRUNC)
+		return true;
+	return (filp->f_flags & O_ACCMODE) == O_WRONLY &&
+	       !(filp->f_flags & O_APPEND);
+}
+
+static int scull_open(struct inode *inode, struct file *filp)
+{
+	struct scull_dev *dev = container_of(inode->i_cdev, struct scull_dev,
+					     cdev);
+	struct scull_store *st = &dev->store;
+
+	filp->private_data = dev;
+	/* f_pos updates are atomic as for a regular file; NOWAIT is honoured */
+	filp->f_mode |= FMODE_ATOMIC_POS | FMODE_NOWAIT;
+
+	if (scull_open_trims(filp)) {
+		if (down_write_killable(&st->rwsem))
+			return -ERESTARTSYS;
+		scull_store_trim(st);
+		up_write(&st->rwsem);
+	}
+	return 0;
+}
+
+/* Read at *@ppos and advance it.  With @nowait, never sleep on the lock. */
+static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
+			     loff_t *ppos, bool nowait)
+{
+	ssize_t ret;
+
+	if (nowait) {
+		if (!down_read_trylock(&st->rwsem))
+			return -EAGAIN;
+	} else if (down_read_interruptible(&st->rwsem)) {
+		return -ERESTARTSYS;
+	}
+	ret = scull_store_read(st, to, *ppos);
+	up_read(&st->rwsem);
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
+}
+
+/*
+ * Write at *@ppos, or at the end with @append, and leave *@ppos after the
+ * last byte stored.  With @nowait, never sleep on the lock or allocate.
+ */
+static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
+			      loff_t *ppos, bool append, bool nowait)
+{
+	loff_t pos;
+	ssize_t ret;
+
+	if (nowait) {
+		if (!down_write_trylock(&st->rwsem))
+			return -EAGAIN;
+	} else if (down_write_killable(&st->rwsem)) {
+		return -ERESTARTSYS;
+	}
+	pos = append ? st->size : *ppos;
+	ret = scull_store_write(st, from, pos, !nowait);
+	up_write(&st->rwsem);
+	if (ret > 0)
+		*ppos = pos + ret;
+	return ret;
+}
+
+static ssize_t scull_read(struct file *filp, char __user *buf, size_t count,
+			  loff_t *ppos)
+{
+	struct iov_iter to;
+
+	iov_iter_ubuf(&to, ITER_DEST, buf, count);
+	return scull_read_at(scull_store_of(filp), &to, ppos, false);
+}
+
+static ssize_t scull_write(struct file *filp, const char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	struct iov_iter from;
+
+	iov_iter_ubuf(&from, ITER_SOURCE, (void __user *)buf, count);
+	return scull_write_at(scull_store_of(filp), &from, ppos,
+			      filp->f_flags & O_APPEND, false);
+}
+
+static ssize_t scull_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return scull_read_at(scull_store_of(iocb->ki_filp), to, &iocb->ki_pos,
+			     iocb->ki_flags & IOCB_NOWAIT);
+}
+
+static ssize_t scull_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	return scull_write_at(scull_store_of(iocb->ki_filp), from,
+			      &iocb->ki_pos, iocb->ki_flags & IOCB_APPEND,
+			      iocb->ki_flags & IOCB_NOWAIT);
+}
+
+/* SEEK_DATA and SEEK_HOLE walk the store; -ENXIO at or past the size. */
+static loff_t scull_seek_data_hole(struct scull_store *st, loff_t off,
+				   int whence)
+{
+	loff_t pos;
+
+	if (down_read_interruptible(&st->rwsem))
+		return -ERESTARTSYS;
+	if (off < 0 || off >= st->size)
+		pos = -ENXIO;
+	else if (whence == SEEK_DATA)
+		pos = scull_store_seek_data(st, off);
+	else
+		pos = scull_store_seek_hole(st, off);
+	up_read(&st->rwsem);
+	return pos;
+}
+
+/*
+ * The position may go anywhere from 0 to MAX_LFS_FILESIZE, past the size
+ * and the limit as in a file; a result out of that range, or one that
+ * would overflow, is -EINVAL.
+ */
+static loff_t scull_llseek(struct file *filp, loff_t off, int whence)
+{
+	struct scull_store *st = scull_store_of(filp);
+	loff_t pos;
+
+	switch (whence) {
+	case SEEK_SET:
+		pos = off;
+		break;
+	case SEEK_CUR:
+		if (check_add_overflow(filp->f_pos, off, &pos))
+			return -EINVAL;
+		break;
+	case SEEK_END:
+		if (check_add_overflow(READ_ONCE(st->size), off, &pos))
+			return -EINVAL;
+		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		pos = scull_seek_data_hole(st, off, whence);
+		if (pos < 0)
+			return pos;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return vfs_setpos(filp, pos, MAX_LFS_FILESIZE);
+}
+
+/* Like a regular file: always readable and writable. */
+static __poll_t scull_poll(struct file *filp, struct poll_table_struct *wait)
+{
+	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+}
+
+const struct file_operations scull_fops = {
+	.owner		= THIS_MODULE,
+	.open		= scull_open,
+	.read		= scull_read,
+	.write		= scull_write,
+	.read_iter	= scull_read_iter,
+	.write_iter	= scull_write_iter,
+	.llseek		= scull_llseek,
+	.poll		= scull_poll,
+	.fsync		= noop_fsync,
+	.unlocked_ioctl	= scull_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};

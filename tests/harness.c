@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The harness behind harness.h: registration, filtering, one forked child
+ * per test with a time limit, TAP output.
+ */
+#define _GNU_SOURCE
+#include <fnmatch.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SCULL_MAX_TESTS 256
+
+static struct scull_test scull_tests[SCULL_MAX_TESTS];
+static unsigned int scull_nr_tests;
+static const char *scull_prog;
+/* Shared with the child so a skip reason reaches the TAP line. */
+static char *scull_skip_reason;
+
+void scull_test_register(const char *name, void (*fn)(void),
+			 unsigned int timeout)
+{
+	if (scull_nr_tests == SCULL_MAX_TESTS) {
+		fprintf(stderr, "too many tests\n");
+		exit(KSFT_FAIL);
+	}
+	scull_tests[scull_nr_tests++] = (struct scull_test){ name, fn, timeout };
+}
+
+void __attribute__((weak)) scull_setup(void)
+{
+}
+
+void scull_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+void scull_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	_exit(KSFT_FAIL);
+}
+
+void scull_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(scull_skip_reason, 256, fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	_exit(KSFT_SKIP);
+}
+
+static int scull_selected(const struct scull_test *t, int npat, char **pat)
+{
+	char full[256];
+	int i;
+
+	if (!npat)
+		return 1;
+	snprintf(full, sizeof(full), "%s.%s", scull_prog, t->name);
+	for (i = 0; i < npat; i++)
+		if (!fnmatch(pat[i], scull_prog, 0) || !fnmatch(pat[i], full, 0))
+			return 1;
+	return 0;
+}
+
+static double scull_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Run one test in a child; returns KSFT_PASS, KSFT_FAIL or KSFT_SKIP. */
+static int scull_run_one(const struct scull_test *t)
+{
+	double start = scull_now();
+	int status, ret = KSFT_FAIL;
+	pid_t pid;
+
+	scull_skip_reason[0] = '\0';
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		scull_diag("fork: %s", strerror(errno));
+		return KSFT_FAIL;
+	}
+	if (!pid) {
+		setpgid(0, 0);
+		scull_setup();
+		t->fn();
+		fflush(stdout);
+		_exit(KSFT_PASS);
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (scull_now() - start > t->timeout) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			scull_diag("timed out after %u s", t->timeout);
+			/* reap what the test left in its process group */
+			kill(-pid, SIGKILL);
+			return KSFT_FAIL;
+		}
+		usleep(2000);
+	}
+	/* a test's helpers must not outlive it */
+	kill(-pid, SIGKILL);
+	if (WIFEXITED(status)) {
+		ret = WEXITSTATUS(status);
+		if (ret != KSFT_PASS && ret != KSFT_SKIP)
+			ret = KSFT_FAIL;
+	} else if (WIFSIGNALED(status)) {
+		scull_diag("killed by signal %d (%s)", WTERMSIG(status),
+			   strsignal(WTERMSIG(status)));
+	}
+	scull_diag("%s: %.2f s", t->name, scull_now() - start);
+	return ret;
+}
+
+int scull_test_main(int argc, char **argv)
+{
+	int list = 0, failed = 0, npat;
+	char **pat;
+	unsigned int i;
+
+	scull_prog = basename(argv[0]);
+	if (argc > 1 && !strcmp(argv[1], "--list")) {
+		list = 1;
+		argc--;
+		argv++;
+	}
+	npat = argc - 1;
+	pat = argv + 1;
+
+	scull_skip_reason = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (scull_skip_reason == MAP_FAILED) {
+		perror("mmap");
+		return KSFT_FAIL;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	for (i = 0; i < scull_nr_tests; i++) {
+		const struct scull_test *t = &scull_tests[i];
+		int ret;
+
+		if (!scull_selected(t, npat, pat))
+			continue;
+		if (list) {
+			printf("%s.%s\n", scull_prog, t->name);
+			continue;
+		}
+		ret = scull_run_one(t);
+		if (ret == KSFT_SKIP)
+			printf("ok - %s.%s # SKIP %s\n", scull_prog, t->name,
+			       scull_skip_reason);
+		else
+			printf("%s - %s.%s\n", ret == KSFT_PASS ? "ok" : "not ok",
+			       scull_prog, t->name);
+		failed |= ret == KSFT_FAIL;
+	}
+	return failed ? KSFT_FAIL : KSFT_PASS;
+}

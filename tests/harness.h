@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small kselftest-style harness for the scull guest tests.
+ *
+ * Each test is a named function; each runs in a forked child with a time
+ * limit, so a crash or a hang fails one test, not the program.  Results are
+ * TAP lines: "ok - prog.name", "not ok - prog.name", "ok - prog.name # SKIP
+ * reason".  The host renumbers them and counts.
+ *
+ *   prog --list [PATTERN...]    names of the tests that would run
+ *   prog [PATTERN...]           run them; PATTERN is an fnmatch() pattern
+ *                               matched against "prog" and "prog.name"
+ *
+ * Exit status: 0 when nothing failed, 1 otherwise.
+ */
+#ifndef SCULL_HARNESS_H
+#define SCULL_HARNESS_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define KSFT_PASS	0
+#define KSFT_FAIL	1
+#define KSFT_SKIP	4
+
+struct scull_test {
+	const char *name;
+	void (*fn)(void);
+	unsigned int timeout;	/* seconds */
+};
+
+void scull_test_register(const char *name, void (*fn)(void),
+			 unsigned int timeout);
+int scull_test_main(int argc, char **argv);
+
+/*
+ * Runs in each test's child before the test: a program defines it to bring
+ * shared state (the module, the devices) to what its tests start from.  An
+ * assertion failing in it fails the test.
+ */
+void scull_setup(void);
+
+#define SCULL_TEST_DEFAULT_TIMEOUT	120
+
+#define TEST_TIMEOUT(name, secs)					\
+	static void name(void);						\
+	static void __attribute__((constructor)) name##_register(void)	\
+	{								\
+		scull_test_register(#name, name, secs);			\
+	}								\
+	static void name(void)
+
+#define TEST(name) TEST_TIMEOUT(name, SCULL_TEST_DEFAULT_TIMEOUT)
+
+void scull_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+void scull_skip(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void scull_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define FAIL(...) scull_fail(__FILE__, __LINE__, __VA_ARGS__)
+#define SKIP(...) scull_skip(__VA_ARGS__)
+
+#define ASSERT_EQ(a, b) do {						\
+	long long _a = (long long)(a), _b = (long long)(b);		\
+	if (_a != _b)							\
+		FAIL("%s == %s: got %lld, expected %lld", #a, #b, _a, _b); \
+} while (0)
+
+#define ASSERT_NE(a, b) do {						\
+	long long _a = (long long)(a), _b = (long long)(b);		\
+	if (_a == _b)							\
+		FAIL("%s != %s: both are %lld", #a, #b, _a);		\
+} while (0)
+
+#define ASSERT_TRUE(c) do {						\
+	if (!(c))							\
+		FAIL("%s is false", #c);				\
+} while (0)
+
+/* A call that must succeed (return >= 0); reports errno otherwise. */
+#define ASSERT_OK(call) ({						\
+	long long _r = (long long)(call);				\
+	if (_r < 0)							\
+		FAIL("%s failed: %s", #call, strerror(errno));		\
+	_r;								\
+})
+
+/* A call that must fail with -1 and errno e. */
+#define ASSERT_ERRNO(call, e) do {					\
+	errno = 0;							\
+	long long _r = (long long)(call);				\
+	int _e = errno;							\
+	if (_r != -1 || _e != (e))					\
+		FAIL("%s: got %lld (%s), expected -1 (%s)", #call, _r,	\
+		     _r == -1 ? strerror(_e) : "no error", strerror(e)); \
+} while (0)
+
+#define ASSERT_STR_EQ(a, b) do {					\
+	const char *_a = (a), *_b = (b);				\
+	if (strcmp(_a, _b))						\
+		FAIL("%s == %s: got \"%s\", expected \"%s\"", #a, #b,	\
+		     _a, _b);						\
+} while (0)
+
+/* Compare buffers and name the first differing offset. */
+#define ASSERT_MEM_EQ(a, b, len) do {					\
+	const unsigned char *_a = (const void *)(a);			\
+	const unsigned char *_b = (const void *)(b);			\
+	size_t _n = (len), _i;						\
+	for (_i = 0; _i < _n && _a[_i] == _b[_i]; _i++)			\
+		;							\
+	if (_i < _n)							\
+		FAIL("%s == %s (%zu bytes): first difference at %zu: "	\
+		     "0x%02x, expected 0x%02x", #a, #b, _n, _i, _a[_i],	\
+		     _b[_i]);						\
+} while (0)
+
+#endif /* SCULL_HARNESS_H */

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build scull.ko for one kernel with W=1, in a copy of the sources, and fail
+# on any compiler or modpost warning.
+#
+#   tools/build-module.sh OUTDIR   (KVER, KDIR and KROOT from tools/kernel.sh)
+#
+# Leaves OUTDIR/scull.ko.  KROOT, when set, is a chroot of the kernel's
+# release: the build runs in it, with /proc mounted (objtool reads it).
+set -euo pipefail
+# shellcheck source=tools/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+out=${1:?usage: build-module.sh OUTDIR}
+: "${KVER:?}" "${KDIR:?}"
+KROOT=${KROOT:-}
+
+if [ -n "$KROOT" ]; then
+	src=$KROOT/build/scull
+	inside=/build/scull
+else
+	src=$out/src
+	inside=$src
+fi
+rm -rf "$src"
+mkdir -p "$src" "$out"
+cp -r "$SCULL_ROOT/Kbuild" "$SCULL_ROOT/src" "$SCULL_ROOT/include" "$src/"
+
+make_args=(-C "$KDIR" M="$inside" W=1 modules)
+log "building scull.ko for $KVER (W=1)"
+if [ -n "$KROOT" ]; then
+	set +e
+	# shellcheck disable=SC2016  # expanded by the inner shell
+	unshare --mount sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
+		sh "$KROOT" "$KROOT" make "${make_args[@]}" >"$out/build.log" 2>&1
+	rc=$?
+	set -e
+else
+	set +e
+	make "${make_args[@]}" >"$out/build.log" 2>&1
+	rc=$?
+	set -e
+fi
+if [ "$rc" -ne 0 ] || grep -qiE 'warning:' "$out/build.log"; then
+	cat "$out/build.log" >&2
+	die "building scull.ko for $KVER failed or warned (log: $out/build.log)"
+fi
+cp "$src/scull.ko" "$out/scull.ko"

@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The suite, inside the guest: load with ./scull_load, run every test
+# program (TESTS= narrows them), unload with ./scull_unload.  Prints TAP
+# lines; the host numbers and counts them.
+cd /opt/scull || exit 1
+
+tap() {
+	# tap NAME COMMAND...: one result line for a command
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		echo "ok - $name"
+	else
+		echo "$out" | sed 's/^/# /'
+		echo "not ok - $name"
+	fi
+}
+
+echo "TAP version 13"
+tap guest.scull_load ./scull_load
+for prog in $PROGS; do
+	# shellcheck disable=SC2086  # TESTS is a list of patterns
+	./tests/"$prog" $TESTS
+done
+tap guest.scull_unload ./scull_unload

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test bench: install what is missing, fetch the kernel, build scull.ko
+# (W=1) and the guest tests, pack an initramfs, boot it in QEMU and collect
+# what the guest reports.
+#
+#   tools/vm.sh check    the suite; TAP on stdout, then "N passed, N failed"
+#   tools/vm.sh shell    an interactive root shell in the guest
+#   tools/vm.sh bench    the fio benchmark (tools/guest/bench.sh)
+#   tools/vm.sh soak     the long randomized runs
+#
+# Environment: KERNEL (default 6.1), TESTS (fnmatch patterns, default all),
+# TIMEOUT (seconds for the whole guest), QUICK=1 (a short bench),
+# SCULL_ACCEL (kvm or tcg; default kvm when /dev/kvm opens, else tcg).
+set -euo pipefail
+# shellcheck source=tools/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+mode=${1:?usage: vm.sh check|shell|bench|soak}
+KERNEL=${KERNEL:-6.1}
+TESTS=${TESTS:-}
+QUICK=${QUICK:-}
+
+case "$mode" in
+check) timeout_s=${TIMEOUT:-1500} mem=2048 ;;
+soak) timeout_s=${TIMEOUT:-7200} mem=2048 ;;
+bench) timeout_s=${TIMEOUT:-3600} mem=3584 ;;
+shell) timeout_s=0 mem=2048 ;;
+*) die "unknown mode '$mode'" ;;
+esac
+
+"$SCULL_ROOT/tools/deps.sh" "$mode"
+eval "$("$SCULL_ROOT/tools/kernel.sh" "$KERNEL")"
+export KVER KIMAGE KMODS KDIR KROOT
+
+out=$SCULL_OUT/$KVER
+run=$out/$mode
+mkdir -p "$out"
+rm -rf "$run"
+mkdir -p "$run"
+
+"$SCULL_ROOT/tools/build-module.sh" "$out/module"
+log "building the guest tests"
+make -s -C "$SCULL_ROOT/tests" O="$out/tests" >&2
+progs=$(make -s -C "$SCULL_ROOT/tests" print-progs)
+
+cat >"$run/guest.conf" <<EOF
+MODE=$mode
+PROGS="$progs"
+TESTS="$TESTS"
+QUICK="$QUICK"
+KVER="$KVER"
+EOF
+log "packing the initramfs"
+TESTBIN=$out/tests MODULE=$out/module/scull.ko \
+	"$SCULL_ROOT/tools/initramfs.sh" "$run/initramfs.cpio" "$run/guest.conf"
+
+accel=${SCULL_ACCEL:-$("$SCULL_ROOT/tools/kvm-probe.sh")}
+case "$accel" in
+kvm) accel_args=(-accel kvm -cpu host) ;;
+tcg) accel_args=(-accel "tcg,thread=multi" -cpu max) ;;
+*) die "SCULL_ACCEL must be kvm or tcg" ;;
+esac
+qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2
+	-nodefaults -no-reboot -display none
+	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
+	-append "console=ttyS0 loglevel=5 panic=-1 mitigations=off")
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -serial mon:stdio -serial null -serial null
+fi
+
+if [ "$mode" = bench ]; then
+	# the guest writes a tar of its results onto this disk
+	truncate -s 256M "$run/results.img"
+	qemu+=(-drive "file=$run/results.img,format=raw,if=virtio")
+fi
+
+: >"$run/results.txt"
+log "booting $KVER ($mode, $accel); guest log: $run/console.log"
+timeout --kill-after=10 "$timeout_s" "${qemu[@]}" \
+	-serial "file:$run/console.log" -serial "file:$run/results.txt" \
+	-serial "file:$run/dmesg.txt" </dev/null >"$run/qemu.log" 2>&1 &
+qpid=$!
+
+# Stream the guest's lines as they come, and let tools/collect.sh number,
+# check and count them.
+set +e
+tail -n +1 -F --pid="$qpid" "$run/results.txt" 2>/dev/null |
+	"$SCULL_ROOT/tools/collect.sh" "$mode" "$run" "$out/tests" "$progs"
+rc=$?
+wait "$qpid"
+qrc=$?
+set -e
+if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	echo "guest did not finish within ${timeout_s}s: killed" >&2
+	[ "$rc" -ne 0 ] || rc=1
+fi
+if [ "$rc" -ne 0 ]; then
+	echo "guest console log: $run/console.log" >&2
+	echo "guest kernel log:  $run/dmesg.txt" >&2
+fi
+exit "$rc"
