@@ -27,7 +27,9 @@ rm -rf "$src"
 mkdir -p "$src" "$out"
 cp -r "$SCULL_ROOT/Kbuild" "$SCULL_ROOT/src" "$SCULL_ROOT/include" "$src/"
 
-make_args=(-C "$KDIR" M="$inside" W=1 modules)
+# SCULL_KBUILD_ARGS adds to the make line (tools/lint.sh passes C=2)
+# shellcheck disable=SC2206  # a list of make arguments
+make_args=(-C "$KDIR" M="$inside" W=1 ${SCULL_KBUILD_ARGS:-} modules)
 log "building scull.ko for $KVER (W=1)"
 if [ -n "$KROOT" ]; then
 	set +e

@@ -21,8 +21,8 @@ conf=${2:?usage: initramfs.sh OUT.cpio CONF}
 
 # Binaries copied from the host with their libraries; busybox fills in
 # every command none of them provides.
-base_bins="/usr/bin/dash /usr/bin/kmod /usr/bin/udevadm /usr/bin/fio /usr/bin/jq"
-base_pkgs="busybox-static dash kmod udev fio jq libc6"
+base_bins="/usr/bin/dash /usr/bin/kmod /usr/bin/udevadm /usr/bin/fio /usr/bin/jq /usr/sbin/groupadd"
+base_pkgs="busybox-static dash kmod udev fio jq passwd libc6"
 # Kernel modules for the bench: brd (a baseline) and a virtio disk that
 # carries results out of the guest.
 base_kmods="brd virtio_blk virtio_pci"
@@ -81,6 +81,7 @@ build_base() {
 		scull:x:990:sculler
 	EOF
 	printf 'passwd: files\ngroup: files\nshadow: files\n' >"$root/etc/nsswitch.conf"
+	cp /etc/login.defs "$root/etc/login.defs"
 	mkdir -p "$root/etc/udev/rules.d" "$root/usr/lib/udev/rules.d"
 
 	mkdir -p "$root/usr/lib/modules/$KVER"

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The job files in fio/, run as they are: every job finishes without an
+ * error, moves exactly the bytes its size asks for, and no I/O comes back
+ * short (a short transfer would also corrupt fio's figures).
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+
+#include "util.h"
+
+void scull_setup(void)
+{
+	scull_restore();
+}
+
+/*
+ * One line per job group: name, fio's error, bytes read + written, short
+ * and dropped I/Os.
+ */
+static const char summary[] =
+	"jq -r '.jobs[] | \"\\(.jobname) \\(.error) \\(.read.io_bytes + .write.io_bytes) "
+	"\\(.read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios)\"'";
+
+static void run_job(const char *file, const char *expected)
+{
+	static char out[16384];
+	int ret;
+
+	/* fio may put warnings before the JSON in its output file */
+	ret = run_sh(out, sizeof(out),
+		     "fio --output-format=json --output=/tmp/fio.json " SCULL_DIR "/fio/%s "
+		     ">/tmp/fio.log 2>&1; rc=$?; sed -n '/^{/,$p' /tmp/fio.json | %s; exit $rc",
+		     file, summary);
+	if (ret || strcmp(out, expected)) {
+		char log[8192];
+
+		read_text("/tmp/fio.log", log, sizeof(log));
+		FAIL("fio %s: exit %d, summary:\n%s\nexpected:\n%s\nfio said:\n%s",
+		     file, ret, out, expected, log);
+	}
+}
+
+#define M (1 << 20)
+#define LINE(name, bytes) name " 0 " #bytes " 0\n"
+
+TEST(seq_job)
+{
+	run_job("seq.fio",
+		LINE("write-4k", 67108864) LINE("read-4k", 67108864)
+		LINE("write-64k", 67108864) LINE("read-64k", 67108864)
+		LINE("write-1m", 67108864) LINE("read-1m", 67108864));
+	ASSERT_EQ(dev_size(0), 64 * M);
+}
+
+TEST(rand_job)
+{
+	run_job("rand.fio",
+		LINE("prefill", 67108864) LINE("randread", 67108864)
+		LINE("randwrite", 67108864) LINE("randrw-70-30", 67108864));
+}
+
+TEST(minors_job)
+{
+	run_job("minors.fio",
+		LINE("write-1", 33554432) LINE("randread-1", 33554432)
+		LINE("write-2", 67108864) LINE("randread-2", 67108864)
+		LINE("write-4", 134217728) LINE("randread-4", 134217728));
+	ASSERT_EQ(dev_size(3), 32 * M);
+}
+
+TEST(many_jobs_job)
+{
+	char out[64];
+	long long jobs;
+
+	ASSERT_EQ(run_sh(out, sizeof(out), "nproc"), 0);
+	jobs = atoll(out) * 16;
+	snprintf(out, sizeof(out), "prefill 0 %d 0\nrandrw 0 %lld 0\n", M, jobs * M);
+	run_job("many-jobs.fio", out);
+	ASSERT_EQ(dev_size(0), M);
+}
+
+/* verify: each job writes its bytes and reads them all back to check */
+TEST(verify_job)
+{
+	run_job("verify.fio",
+		LINE("all-minors", 268435456) LINE("one-minor-disjoint", 268435456));
+	ASSERT_EQ(dev_size(0), 128 * M);
+	ASSERT_EQ(dev_size(3), 32 * M);
+}
+
+TEST(engines_job)
+{
+	run_job("engines.fio",
+		LINE("prefill", 33554432)
+		LINE("psync-qd1", 33554432) LINE("psync-qd8", 33554432)
+		LINE("psync-qd32", 33554432) LINE("libaio-qd1", 33554432)
+		LINE("libaio-qd8", 33554432) LINE("libaio-qd32", 33554432)
+		LINE("io_uring-qd1", 33554432) LINE("io_uring-qd8", 33554432)
+		LINE("io_uring-qd32", 33554432));
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the driver shows about itself: sysfs attributes, /proc/scullmem and
+ * /proc/scullseq, module parameters, modinfo.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <scull.h>
+
+#include "util.h"
+
+void scull_setup(void)
+{
+	scull_restore();
+}
+
+TEST(sysfs_attributes)
+{
+	static const char *const attrs[] = { "size", "quantum", "qset", "size_limit" };
+	char path[128];
+	struct stat st;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "/sys/class/scull/scull1/%s", attrs[i]);
+		ASSERT_OK(stat(path, &st));
+		ASSERT_EQ(st.st_mode & 07777, 0444);
+	}
+	ASSERT_EQ(sysfs_attr(1, "size"), 0);
+	ASSERT_EQ(sysfs_attr(1, "quantum"), SCULL_QUANTUM);
+	ASSERT_EQ(sysfs_attr(1, "qset"), SCULL_QSET);
+	ASSERT_EQ(sysfs_attr(1, "size_limit"), SCULL_LIMIT);
+	fd = dev_open(1, O_RDWR);
+	pwrite_exact(fd, "x", 1, 123456);
+	ASSERT_EQ(sysfs_attr(1, "size"), 123457);
+	ASSERT_EQ(sysfs_attr(0, "size"), 0);
+	close(fd);
+	/* the attributes are read-only, even for root */
+	ASSERT_ERRNO(open("/sys/class/scull/scull1/size", O_WRONLY), EACCES);
+}
+
+TEST(sysfs_dev_matches_node)
+{
+	char path[64], text[32];
+	struct stat st;
+	int i;
+
+	for (i = 0; i < SCULL_NR_DEVS; i++) {
+		snprintf(path, sizeof(path), "/sys/class/scull/scull%d/dev", i);
+		read_text(path, text, sizeof(text));
+		ASSERT_OK(stat(dev_path(i), &st));
+		snprintf(path, sizeof(path), "%u:%u\n", major(st.st_rdev), minor(st.st_rdev));
+		ASSERT_STR_EQ(text, path);
+		ASSERT_EQ(minor(st.st_rdev), i);
+	}
+}
+
+static const char expected_proc[] =
+	"Device 0: qset 512, q 4096, sz 6291457, limit 268435456, quanta 3\n"
+	"  qset 0: 2 quanta\n"
+	"  qset 3: 1 quanta\n"
+	"Device 1: qset 512, q 4096, sz 0, limit 268435456, quanta 0\n"
+	"Device 2: qset 2, q 100, sz 250, limit 268435456, quanta 3\n"
+	"  qset 0: 2 quanta\n"
+	"  qset 1: 1 quanta\n"
+	"Device 3: qset 512, q 4096, sz 0, limit 268435456, quanta 0\n";
+
+static void proc_layout(void)
+{
+	char buf[250];
+	int fd;
+
+	/* device 0: quanta 0 and 1 of set 0, quantum 0 of set 3 (written
+	 * first, so the list is kept in order whatever the write order)
+	 */
+	fd = dev_open(0, O_RDWR);
+	pwrite_exact(fd, "c", 1, 3LL * SCULL_QUANTUM * SCULL_QSET);
+	pwrite_exact(fd, "ab", 2, SCULL_QUANTUM - 1);
+	close(fd);
+	fd = dev_open(2, O_RDWR);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 100), 0);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 2), 0);
+	memset(buf, 'z', sizeof(buf));
+	write_exact(fd, buf, sizeof(buf));
+	close(fd);
+}
+
+TEST(proc_scullmem)
+{
+	char text[4096];
+
+	proc_layout();
+	read_text("/proc/scullmem", text, sizeof(text));
+	ASSERT_STR_EQ(text, expected_proc);
+}
+
+TEST(proc_scullseq)
+{
+	char text[4096];
+
+	proc_layout();
+	read_text("/proc/scullseq", text, sizeof(text));
+	ASSERT_STR_EQ(text, expected_proc);
+}
+
+/* seq_file restarts: reading a byte at a time gives the same text. */
+TEST(proc_scullseq_small_reads)
+{
+	char text[4096];
+	size_t len = 0;
+	int fd;
+
+	proc_layout();
+	fd = ASSERT_OK(open("/proc/scullseq", O_RDONLY));
+	while (len < sizeof(text) - 1 && read(fd, text + len, 1) == 1)
+		len++;
+	text[len] = '\0';
+	close(fd);
+	ASSERT_STR_EQ(text, expected_proc);
+}
+
+TEST(module_parameters)
+{
+	static const struct {
+		const char *name;
+		long long value;
+	} params[] = {
+		{ "scull_major", 0 }, { "scull_minor", 0 }, { "scull_nr_devs", 4 },
+		{ "scull_quantum", 4096 }, { "scull_qset", 512 },
+		{ "scull_size_limit", 268435456 },
+	};
+	char path[128];
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/module/scull/parameters/%s",
+			 params[i].name);
+		ASSERT_EQ(read_ll(path), params[i].value);
+		ASSERT_OK(stat(path, &st));
+		ASSERT_EQ(st.st_mode & 07777, 0444);
+	}
+}
+
+TEST(modinfo_describes_module)
+{
+	char out[4096];
+
+	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F license " SCULL_DIR "/scull.ko"), 0);
+	ASSERT_STR_EQ(out, "GPL\n");
+	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F version " SCULL_DIR "/scull.ko"), 0);
+	ASSERT_STR_EQ(out, "1.0.0\n");
+	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F description " SCULL_DIR "/scull.ko"), 0);
+	ASSERT_STR_EQ(out, "scull: LDD3's memory-backed character devices, /dev/scull0..N-1\n");
+	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | cut -d: -f1"), 0);
+	ASSERT_STR_EQ(out, "scull_major\nscull_minor\nscull_nr_devs\nscull_quantum\n"
+			   "scull_qset\nscull_size_limit\n");
+	/* every parameter states its default */
+	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | grep -vc default"), 1);
+	ASSERT_STR_EQ(out, "0\n");
+	ASSERT_EQ(read_ll("/sys/module/scull/refcnt"), 0);
+	read_text("/sys/module/scull/version", out, sizeof(out));
+	ASSERT_STR_EQ(out, "1.0.0\n");
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}

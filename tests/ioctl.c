@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The LDD3 geometry ioctls: each command, per device, its privilege, its
+ * validation, -EBUSY while data is held, -ENOTTY for anything else, and
+ * the 32-bit compat path.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <scull.h>
+
+#include "util.h"
+
+void scull_setup(void)
+{
+	scull_restore();
+}
+
+static void geometry_is(int fd, int minor, int quantum, int qset)
+{
+	int v = -1;
+
+	ASSERT_EQ(ioctl(fd, SCULL_IOCQQUANTUM), quantum);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCQQSET), qset);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCGQUANTUM, &v), 0);
+	ASSERT_EQ(v, quantum);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCGQSET, &v), 0);
+	ASSERT_EQ(v, qset);
+	ASSERT_EQ(sysfs_attr(minor, "quantum"), quantum);
+	ASSERT_EQ(sysfs_attr(minor, "qset"), qset);
+}
+
+TEST(get_and_query_defaults)
+{
+	int fd = dev_open(0, O_RDONLY);
+
+	geometry_is(fd, 0, SCULL_QUANTUM, SCULL_QSET);
+	close(fd);
+}
+
+TEST(set_tell_exchange_shift_quantum)
+{
+	int fd = dev_open(0, O_RDWR), v;
+
+	v = 1000;
+	ASSERT_EQ(ioctl(fd, SCULL_IOCSQUANTUM, &v), 0);
+	geometry_is(fd, 0, 1000, SCULL_QSET);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 2000), 0);
+	geometry_is(fd, 0, 2000, SCULL_QSET);
+	v = 3000;
+	ASSERT_EQ(ioctl(fd, SCULL_IOCXQUANTUM, &v), 0);
+	ASSERT_EQ(v, 2000);
+	geometry_is(fd, 0, 3000, SCULL_QSET);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCHQUANTUM, 4000), 3000);
+	geometry_is(fd, 0, 4000, SCULL_QSET);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCRESET), 0);
+	geometry_is(fd, 0, SCULL_QUANTUM, SCULL_QSET);
+	close(fd);
+}
+
+TEST(set_tell_exchange_shift_qset)
+{
+	int fd = dev_open(1, O_RDWR), v;
+
+	v = 10;
+	ASSERT_EQ(ioctl(fd, SCULL_IOCSQSET, &v), 0);
+	geometry_is(fd, 1, SCULL_QUANTUM, 10);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 20), 0);
+	geometry_is(fd, 1, SCULL_QUANTUM, 20);
+	v = 30;
+	ASSERT_EQ(ioctl(fd, SCULL_IOCXQSET, &v), 0);
+	ASSERT_EQ(v, 20);
+	geometry_is(fd, 1, SCULL_QUANTUM, 30);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCHQSET, 40), 30);
+	geometry_is(fd, 1, SCULL_QUANTUM, 40);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCRESET), 0);
+	geometry_is(fd, 1, SCULL_QUANTUM, SCULL_QSET);
+	close(fd);
+}
+
+/* A geometry change is per device, and it shapes the storage. */
+TEST(geometry_is_per_device_and_used)
+{
+	char text[4096];
+	int a = dev_open(0, O_RDWR), b = dev_open(3, O_RDWR);
+	char buf[2500];
+
+	ASSERT_EQ(ioctl(b, SCULL_IOCTQUANTUM, 1000), 0);
+	ASSERT_EQ(ioctl(b, SCULL_IOCTQSET, 2), 0);
+	geometry_is(a, 0, SCULL_QUANTUM, SCULL_QSET);
+	geometry_is(b, 3, 1000, 2);
+	memset(buf, 'q', sizeof(buf));
+	write_exact(b, buf, sizeof(buf));
+	/* 2500 bytes in 1000-byte quanta, 2 per set: 3 quanta in 2 sets */
+	read_text("/proc/scullseq", text, sizeof(text));
+	ASSERT_TRUE(strstr(text, "Device 3: qset 2, q 1000, sz 2500, limit 268435456, quanta 3\n"
+				"  qset 0: 2 quanta\n"
+				"  qset 1: 1 quanta\n"));
+	close(a);
+	close(b);
+}
+
+TEST(invalid_values_are_einval)
+{
+	int fd = dev_open(0, O_RDWR), v;
+
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 0), EINVAL);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQSET, 0), EINVAL);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, -1), EINVAL);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, SCULL_QUANTUM_MAX + 1), EINVAL);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQSET, SCULL_QSET_MAX + 1), EINVAL);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCHQUANTUM, 0), EINVAL);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCHQSET, 1L << 40), EINVAL);
+	v = 0;
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCSQUANTUM, &v), EINVAL);
+	v = -4096;
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCSQSET, &v), EINVAL);
+	v = -1;
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQUANTUM, &v), EINVAL);
+	ASSERT_EQ(v, -1);
+	/* each alone is fine, the product is over SCULL_QSET_BYTES_MAX */
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 65536), 0);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQSET, 65536), EINVAL);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 16384), 0);
+	/* the bounds themselves are accepted */
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 1), 0);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, SCULL_QUANTUM_MAX), 0);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 1), 0);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, SCULL_QSET_MAX), 0);
+	geometry_is(fd, 0, 1, SCULL_QSET_MAX);
+	close(fd);
+}
+
+TEST(busy_while_holding_data)
+{
+	int fd = dev_open(0, O_RDWR), v = 100;
+
+	write_exact(fd, "data", 4);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 100), EBUSY);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCSQUANTUM, &v), EBUSY);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQSET, &v), EBUSY);
+	ASSERT_EQ(v, 100);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCHQSET, 100), EBUSY);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCRESET), EBUSY);
+	/* invalid beats busy */
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 0), EINVAL);
+	geometry_is(fd, 0, SCULL_QUANTUM, SCULL_QSET);
+	/* reading is always allowed */
+	ASSERT_EQ(ioctl(fd, SCULL_IOCQQUANTUM), SCULL_QUANTUM);
+	{
+		char buf[4];
+
+		pread_exact(fd, buf, 4, 0);
+		ASSERT_MEM_EQ(buf, "data", 4);
+	}
+	/* once trimmed, the geometry may change again */
+	close(fd);
+	fd = dev_open(0, O_RDWR | O_TRUNC);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 100), 0);
+	close(fd);
+}
+
+TEST(unknown_commands_are_enotty)
+{
+	int fd = dev_open(0, O_RDWR), v = 0;
+
+	ASSERT_ERRNO(ioctl(fd, _IO(SCULL_IOC_MAGIC, 13)), ENOTTY);
+	ASSERT_ERRNO(ioctl(fd, _IO(SCULL_IOC_MAGIC, 14)), ENOTTY);
+	ASSERT_ERRNO(ioctl(fd, _IO(SCULL_IOC_MAGIC, 255)), ENOTTY);
+	/* the right number with the wrong magic, direction or size */
+	ASSERT_ERRNO(ioctl(fd, _IO('j', 7)), ENOTTY);
+	ASSERT_ERRNO(ioctl(fd, _IOR(SCULL_IOC_MAGIC, 1, int), &v), ENOTTY);
+	ASSERT_ERRNO(ioctl(fd, _IOW(SCULL_IOC_MAGIC, 5, int), &v), ENOTTY);
+	ASSERT_ERRNO(ioctl(fd, _IOW(SCULL_IOC_MAGIC, 1, long), &v), ENOTTY);
+	ASSERT_ERRNO(ioctl(fd, _IOR(SCULL_IOC_MAGIC, 7, int), &v), ENOTTY);
+	ASSERT_ERRNO(ioctl(fd, 0), ENOTTY);
+	geometry_is(fd, 0, SCULL_QUANTUM, SCULL_QSET);
+	close(fd);
+}
+
+TEST(bad_pointers_are_efault)
+{
+	int fd = dev_open(0, O_RDWR);
+	int *ro;
+
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCGQUANTUM, NULL), EFAULT);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCSQSET, NULL), EFAULT);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQUANTUM, (int *)16), EFAULT);
+	/* a kernel address is not a user pointer */
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCGQSET, (int *)0xffffffff81000000UL), EFAULT);
+	/* exchange with a read-only int: it reads 77, cannot write back, and
+	 * changes nothing
+	 */
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(ro != MAP_FAILED);
+	*ro = 77;
+	ASSERT_OK(mprotect(ro, 4096, PROT_READ));
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQUANTUM, ro), EFAULT);
+	ASSERT_EQ(*ro, 77);
+	geometry_is(fd, 0, SCULL_QUANTUM, SCULL_QSET);
+	close(fd);
+}
+
+static void unprivileged_ioctls(void *arg)
+{
+	int fd, v = 100;
+
+	(void)arg;
+	fd = dev_open(2, O_RDWR);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCRESET), EPERM);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCSQUANTUM, &v), EPERM);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCSQSET, &v), EPERM);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 100), EPERM);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQSET, 100), EPERM);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQUANTUM, &v), EPERM);
+	ASSERT_EQ(v, 100);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQSET, &v), EPERM);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCHQUANTUM, 100), EPERM);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCHQSET, 100), EPERM);
+	/* an invalid value from an unprivileged user is still EPERM */
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 0), EPERM);
+	/* get and query need no privilege */
+	ASSERT_EQ(ioctl(fd, SCULL_IOCQQUANTUM), SCULL_QUANTUM);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCGQSET, &v), 0);
+	ASSERT_EQ(v, SCULL_QSET);
+	ASSERT_ERRNO(ioctl(fd, _IO(SCULL_IOC_MAGIC, 99)), ENOTTY);
+	close(fd);
+}
+
+TEST(unprivileged_user_gets_eperm)
+{
+	int fd;
+
+	ASSERT_EQ(as_user(USER_IN_UID, unprivileged_ioctls, NULL), 0);
+	fd = dev_open(2, O_RDONLY);
+	geometry_is(fd, 2, SCULL_QUANTUM, SCULL_QSET);
+	close(fd);
+}
+
+TEST(compat_32bit)
+{
+	char out[4096];
+
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/tests/ioctl32 /dev/scull3"), 0);
+	ASSERT_STR_EQ(out, "");
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}

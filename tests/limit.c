@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-device size limit: writes stop there with -ENOSPC, a write that
+ * crosses it stores what fits, and nothing before it is lost.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void scull_setup(void)
+{
+	scull_restore();
+}
+
+TEST(default_limit_is_256mib)
+{
+	int i;
+
+	for (i = 0; i < SCULL_NR_DEVS; i++)
+		ASSERT_EQ(sysfs_attr(i, "size_limit"), SCULL_LIMIT);
+	ASSERT_EQ(read_ll("/sys/module/scull/parameters/scull_size_limit"), SCULL_LIMIT);
+}
+
+TEST(write_at_limit_is_enospc)
+{
+	char buf[16];
+	int fd = dev_open(0, O_RDWR);
+
+	pwrite_exact(fd, "L", 1, SCULL_LIMIT - 1);
+	ASSERT_EQ(dev_size(0), SCULL_LIMIT);
+	ASSERT_ERRNO(pwrite(fd, "x", 1, SCULL_LIMIT), ENOSPC);
+	ASSERT_ERRNO(pwrite(fd, "x", 1, SCULL_LIMIT + 12345), ENOSPC);
+	ASSERT_ERRNO(pwrite(fd, "x", 1, 1LL << 62), ENOSPC);
+	ASSERT_EQ(lseek(fd, 0, SEEK_END), SCULL_LIMIT);
+	ASSERT_ERRNO(write(fd, "x", 1), ENOSPC);
+	/* a zero-length write is no write: 0, not an error */
+	ASSERT_EQ(write(fd, "x", 0), 0);
+	ASSERT_EQ(dev_size(0), SCULL_LIMIT);
+	pread_exact(fd, buf, 1, SCULL_LIMIT - 1);
+	ASSERT_EQ(buf[0], 'L');
+	close(fd);
+}
+
+TEST(write_across_limit_is_partial)
+{
+	unsigned char buf[10000], back[10000];
+	struct iovec iov[2] = { { buf, 6000 }, { buf + 6000, 4000 } };
+	int fd = dev_open(0, O_RDWR);
+
+	pattern_fill(buf, sizeof(buf), 0, 5);
+	ASSERT_EQ(pwrite(fd, buf, sizeof(buf), SCULL_LIMIT - 100), 100);
+	ASSERT_EQ(dev_size(0), SCULL_LIMIT);
+	pread_exact(fd, back, 100, SCULL_LIMIT - 100);
+	ASSERT_MEM_EQ(back, buf, 100);
+	/* vectors too */
+	ASSERT_EQ(pwritev(fd, iov, 2, SCULL_LIMIT - 7000), 7000);
+	pread_exact(fd, back, 7000, SCULL_LIMIT - 7000);
+	ASSERT_MEM_EQ(back, buf, 7000);
+	close(fd);
+}
+
+/* With a 64 KiB limit (memparse suffix), fill a device to the brim. */
+TEST(small_limit_fills_exactly)
+{
+	size_t limit = 64 << 10;
+	unsigned char *buf = xmalloc(limit + 4096), *back = xmalloc(limit);
+	int fd;
+
+	ASSERT_EQ(scull_reload("scull_size_limit=64K"), 0);
+	ASSERT_EQ(sysfs_attr(2, "size_limit"), limit);
+	pattern_fill(buf, limit + 4096, 0, 6);
+	fd = dev_open(2, O_RDWR);
+	write_exact(fd, buf, 40000);
+	ASSERT_EQ(write(fd, buf + 40000, limit + 4096 - 40000), limit - 40000);
+	ASSERT_ERRNO(write(fd, buf, 1), ENOSPC);
+	ASSERT_EQ(dev_size(2), limit);
+	pread_exact(fd, back, limit, 0);
+	ASSERT_MEM_EQ(back, buf, limit);
+	/* after a trim the whole limit is free again */
+	close(fd);
+	fd = dev_open(2, O_WRONLY);
+	write_exact(fd, buf, limit);
+	close(fd);
+	free(buf);
+	free(back);
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}

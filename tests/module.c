@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The module's life: parameters good and bad, load and unload through the
+ * project's scripts (with udev, without it, with a stale node, with the
+ * group missing, from the source tree and installed), refusing to unload
+ * an open device, and giving all memory back.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <scull.h>
+
+#include "util.h"
+
+/* udevd may have been stopped by a test: start it again. */
+static void udevd_running(void)
+{
+	if (run_sh(NULL, 0, "udevadm control --ping"))
+		ASSERT_EQ(run_sh(NULL, 0, "/usr/lib/systemd/systemd-udevd --daemon && udevadm settle"), 0);
+}
+
+void scull_setup(void)
+{
+	udevd_running();
+	scull_restore();
+}
+
+static void unload(void)
+{
+	char out[1024];
+
+	if (module_loaded())
+		ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"), 0);
+	ASSERT_TRUE(!module_loaded());
+}
+
+/* Nothing of scull is registered anywhere. */
+static void nothing_registered(void)
+{
+	ASSERT_TRUE(!module_loaded());
+	ASSERT_NE(run_sh(NULL, 0, "grep -qw scull /proc/devices"), 0);
+	ASSERT_ERRNO(access("/sys/class/scull", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/proc/scullmem", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/proc/scullseq", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/dev/scull0", F_OK), ENOENT);
+}
+
+TEST(rmmod_of_open_device_is_refused)
+{
+	char out[1024], buf[8];
+	int fd = dev_open(0, O_RDWR);
+
+	write_exact(fd, "stays", 5);
+	ASSERT_NE(run_sh(out, sizeof(out), "rmmod scull"), 0);
+	ASSERT_TRUE(strstr(out, "in use"));
+	ASSERT_TRUE(module_loaded());
+	/* an open file holds the module (twice: the cdev and the fops) */
+	ASSERT_EQ(read_ll("/sys/module/scull/refcnt"), 2);
+	/* the script refuses too, and changes nothing */
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"), 1);
+	ASSERT_STR_EQ(out, "scull_unload: scull is in use: close its devices first (fuser -v /dev/scull*)\n");
+	ASSERT_OK(access("/dev/scull3", F_OK));
+	ASSERT_OK(access("/dev/scull", F_OK));
+	/* the open device still works */
+	pread_exact(fd, buf, 5, 0);
+	ASSERT_MEM_EQ(buf, "stays", 5);
+	write_exact(fd, "!", 1);
+	ASSERT_EQ(dev_size(0), 6);
+	close(fd);
+	ASSERT_EQ(read_ll("/sys/module/scull/refcnt"), 0);
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"), 0);
+	nothing_registered();
+	ASSERT_ERRNO(access("/dev/scull", F_OK), ENOENT);
+}
+
+struct bad_param {
+	const char *params;
+	const char *message;	/* expected in the kernel log */
+};
+
+static const struct bad_param bad_params[] = {
+	{ "scull_quantum=0", "scull: invalid scull_quantum=0: expected an integer from 1 to 4194304" },
+	{ "scull_quantum=-1", "scull: invalid scull_quantum=-1: expected an integer from 1 to 4194304" },
+	{ "scull_quantum=4194305", "scull: invalid scull_quantum=4194305: expected an integer from 1 to 4194304" },
+	{ "scull_quantum=4k", "scull: invalid scull_quantum=4k: expected an integer from 1 to 4194304" },
+	{ "scull_qset=0", "scull: invalid scull_qset=0: expected an integer from 1 to 65536" },
+	{ "scull_qset=65537", "scull: invalid scull_qset=65537: expected an integer from 1 to 65536" },
+	{ "scull_nr_devs=0", "scull: invalid scull_nr_devs=0: expected an integer from 1 to 256" },
+	{ "scull_nr_devs=257", "scull: invalid scull_nr_devs=257: expected an integer from 1 to 256" },
+	{ "scull_major=512", "scull: invalid scull_major=512: expected an integer from 0 to 511" },
+	{ "scull_minor=1048576", "scull: invalid scull_minor=1048576: expected an integer from 0 to 1048575" },
+	{ "scull_size_limit=0", "scull: invalid scull_size_limit=0: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
+	{ "scull_size_limit=12Q", "scull: invalid scull_size_limit=12Q: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
+	{ "scull_size_limit=much", "scull: invalid scull_size_limit=much: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
+	{ "scull_minor=1048574 scull_nr_devs=4", "scull: invalid scull_minor=1048574 with scull_nr_devs=4: minors end at 1048575" },
+	{ "scull_quantum=65536 scull_qset=65536", "scull: invalid scull_quantum=65536 with scull_qset=65536: a quantum set may span at most 1073741824 bytes" },
+	/* major 1 is /dev/mem and friends: the region is taken */
+	{ "scull_major=1", "scull: cannot get major 1, minors 0-3: -16" },
+};
+
+TEST(bad_parameters_fail_insmod)
+{
+	char out[1024], marker[64], log[8192];
+	unsigned int i;
+
+	unload();
+	for (i = 0; i < sizeof(bad_params) / sizeof(bad_params[0]); i++) {
+		const struct bad_param *b = &bad_params[i];
+
+		scull_diag("insmod scull.ko %s", b->params);
+		kmsg_mark(marker, sizeof(marker));
+		ASSERT_NE(run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko %s", b->params), 0);
+		kmsg_since(marker, log, sizeof(log));
+		if (!strstr(log, b->message))
+			FAIL("insmod %s: kernel log lacks \"%s\"; it has:\n%s",
+			     b->params, b->message, log);
+		nothing_registered();
+	}
+}
+
+/* The scripts pass parameters through; the devices follow them. */
+TEST(load_with_fewer_devices)
+{
+	ASSERT_EQ(scull_reload("scull_nr_devs=2"), 0);
+	ASSERT_OK(access("/dev/scull1", F_OK));
+	ASSERT_ERRNO(access("/dev/scull2", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/sys/class/scull/scull2", F_OK), ENOENT);
+	ASSERT_EQ(run_sh(NULL, 0, "test \"$(ls /sys/class/scull)\" = \"$(printf 'scull0\\nscull1')\""), 0);
+}
+
+TEST(load_with_fixed_major_and_minor)
+{
+	char text[64];
+	struct stat st;
+
+	ASSERT_EQ(scull_reload("scull_major=240 scull_minor=8"), 0);
+	ASSERT_EQ(run_sh(text, sizeof(text), "grep -w scull /proc/devices"), 0);
+	ASSERT_STR_EQ(text, "240 scull\n");
+	ASSERT_OK(stat("/dev/scull3", &st));
+	ASSERT_EQ(major(st.st_rdev), 240);
+	ASSERT_EQ(minor(st.st_rdev), 11);
+	ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
+	read_text("/sys/class/scull/scull0/dev", text, sizeof(text));
+	ASSERT_STR_EQ(text, "240:8\n");
+}
+
+/* Load-time geometry is each device's default, and RESET returns to it. */
+TEST(load_with_geometry)
+{
+	int fd;
+
+	ASSERT_EQ(scull_reload("scull_quantum=1000 scull_qset=10"), 0);
+	fd = dev_open(0, O_RDWR);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCQQUANTUM), 1000);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCQQSET), 10);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 4096), 0);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCRESET), 0);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCQQUANTUM), 1000);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCQQSET), 10);
+	close(fd);
+}
+
+TEST(load_refuses_when_loaded)
+{
+	char out[1024];
+
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_load"), 1);
+	ASSERT_STR_EQ(out, "scull_load: scull is already loaded (unload it first with scull_unload)\n");
+	ASSERT_TRUE(module_loaded());
+}
+
+TEST(unload_refuses_when_not_loaded)
+{
+	char out[1024];
+
+	unload();
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"), 1);
+	ASSERT_STR_EQ(out, "scull_unload: scull is not loaded\n");
+}
+
+static void scripts_as_user(void *arg)
+{
+	char out[1024];
+
+	(void)arg;
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"), 1);
+	ASSERT_STR_EQ(out, "scull_unload: must be run as root (sudo " SCULL_DIR "/scull_unload)\n");
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_load"), 1);
+	ASSERT_STR_EQ(out, "scull_load: must be run as root (sudo " SCULL_DIR "/scull_load)\n");
+}
+
+TEST(scripts_need_root)
+{
+	ASSERT_EQ(as_user(USER_IN_UID, scripts_as_user, NULL), 0);
+	ASSERT_TRUE(module_loaded());
+}
+
+TEST(load_bad_parameter_fails_cleanly)
+{
+	char out[1024];
+
+	unload();
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_load scull_qset=0"), 1);
+	ASSERT_TRUE(strstr(out, "scull_load: loading scull failed; see the kernel log (dmesg | tail)\n"));
+	nothing_registered();
+	ASSERT_ERRNO(access("/dev/scull", F_OK), ENOENT);
+}
+
+/* Copied away from scull.ko, the script uses the installed module. */
+TEST(load_installed_module_with_modprobe)
+{
+	char out[1024];
+
+	unload();
+	ASSERT_EQ(run_sh(out, sizeof(out),
+			 "mkdir -p /tmp/inst && cp " SCULL_DIR "/scull_load " SCULL_DIR "/scull_unload /tmp/inst/ && "
+			 "/tmp/inst/scull_load scull_nr_devs=3"), 0);
+	ASSERT_STR_EQ(out, "");
+	ASSERT_OK(access("/dev/scull2", F_OK));
+	ASSERT_ERRNO(access("/dev/scull3", F_OK), ENOENT);
+	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -n scull"), 0);
+	ASSERT_TRUE(strstr(out, "/updates/scull.ko\n"));
+	ASSERT_EQ(run_sh(out, sizeof(out), "/tmp/inst/scull_unload"), 0);
+	nothing_registered();
+}
+
+TEST(load_fails_when_module_not_built)
+{
+	char out[1024];
+
+	unload();
+	ASSERT_EQ(run_sh(out, sizeof(out),
+			 "mkdir -p /tmp/inst /tmp/hidden && cp " SCULL_DIR "/scull_load /tmp/inst/ && "
+			 "mv /lib/modules/$(uname -r)/updates/scull.ko /tmp/hidden/ && depmod -a"), 0);
+	ASSERT_EQ(run_sh(out, sizeof(out), "/tmp/inst/scull_load"), 1);
+	ASSERT_EQ(run_sh(NULL, 0, "mv /tmp/hidden/scull.ko /lib/modules/$(uname -r)/updates/ && depmod -a"), 0);
+	ASSERT_STR_EQ(out, "scull_load: scull.ko is not built: run make in the source tree (or make install)\n");
+	nothing_registered();
+}
+
+/* Without udevd the script sets group and mode on devtmpfs's nodes, and
+ * replaces a stale node (here one with /dev/null's numbers) with mknod.
+ */
+TEST(load_without_udev)
+{
+	unsigned int major;
+	char out[1024];
+	struct stat st;
+	int i;
+
+	unload();
+	ASSERT_EQ(run_sh(NULL, 0, "udevadm control --exit"), 0);
+	ASSERT_NE(run_sh(NULL, 0, "udevadm control --ping"), 0);
+	ASSERT_EQ(run_sh(NULL, 0, "mknod -m 666 /dev/scull2 c 1 3"), 0);
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_load"), 0);
+	ASSERT_STR_EQ(out, "");
+	ASSERT_EQ(run_sh(out, sizeof(out), "awk '$2 == \"scull\" { print $1 }' /proc/devices"), 0);
+	major = atoi(out);
+	for (i = 0; i < SCULL_NR_DEVS; i++) {
+		ASSERT_OK(stat(dev_path(i), &st));
+		ASSERT_TRUE(S_ISCHR(st.st_mode));
+		ASSERT_EQ(major(st.st_rdev), major);
+		ASSERT_EQ(minor(st.st_rdev), i);
+		ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
+		ASSERT_EQ(st.st_gid, scull_gid());
+	}
+	i = dev_open(2, O_RDWR);
+	write_exact(i, "mknod", 5);
+	close(i);
+	ASSERT_EQ(dev_size(2), 5);
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"), 0);
+	nothing_registered();
+	/* the mknod'ed node is the script's to remove, and it did */
+	ASSERT_ERRNO(access("/dev/scull2", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/dev/scull", F_OK), ENOENT);
+}
+
+/* The group is missing: the script creates it.  udevd resolved the name
+ * when it started, so the script sets the new group itself and says so.
+ */
+TEST(load_creates_missing_group)
+{
+	char out[1024], group[256];
+	struct stat st;
+	int ret;
+
+	unload();
+	ASSERT_EQ(run_sh(NULL, 0, "cp /etc/group /tmp/group.saved && sed -i '/^scull:/d' /etc/group"), 0);
+	ret = run_sh(out, sizeof(out), SCULL_DIR "/scull_load");
+	run_sh(group, sizeof(group), "grep '^scull:' /etc/group");
+	ASSERT_OK(stat("/dev/scull0", &st));
+	/* put the original group back before anything can fail */
+	ASSERT_EQ(run_sh(NULL, 0, "cp /tmp/group.saved /etc/group"), 0);
+	unload();
+	ASSERT_EQ(ret, 0);
+	ASSERT_TRUE(strstr(out, "scull_load: created the group scull\n"));
+	ASSERT_TRUE(strstr(out, "setting them here\n"));
+	ASSERT_EQ(strncmp(group, "scull:x:", 8), 0);
+	ASSERT_EQ(st.st_gid, strtoul(group + 8, NULL, 10));
+	ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
+}
+
+/* A misspelt parameter would be ignored by the kernel: the script stops. */
+TEST(load_refuses_unknown_parameter)
+{
+	char out[1024];
+
+	unload();
+	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_load scull_quantm=100"), 1);
+	ASSERT_STR_EQ(out, "scull_load: unknown parameter 'scull_quantm' (known: scull_major "
+			   "scull_minor scull_nr_devs scull_quantum scull_qset scull_size_limit)\n");
+	nothing_registered();
+}
+
+static long long mem_free_kb(void)
+{
+	char text[64];
+
+	ASSERT_EQ(run_sh(text, sizeof(text), "awk '/^MemFree:/ { print $2 }' /proc/meminfo"), 0);
+	return atoll(text);
+}
+
+TEST(unload_gives_memory_back)
+{
+	size_t len = 64 << 20, chunk = 1 << 20, i;
+	long long before, full, after;
+	char *buf = xmalloc(chunk);
+	int fd;
+
+	memset(buf, 0x5a, chunk);
+	before = mem_free_kb();
+	fd = dev_open(1, O_RDWR);
+	for (i = 0; i < len; i += chunk)
+		write_exact(fd, buf, chunk);
+	close(fd);
+	full = mem_free_kb();
+	unload();
+	after = mem_free_kb();
+	scull_diag("MemFree kB: before %lld, with 64 MiB stored %lld, after unload %lld",
+		   before, full, after);
+	/* 64 MiB went in and came back out; freed pages may wait a while in
+	 * per-CPU lists, which MemFree does not count: allow 8 MiB for that
+	 */
+	ASSERT_TRUE(before - full >= 64 * 1024);
+	ASSERT_TRUE(after >= before - 8 * 1024);
+	free(buf);
+}
+
+TEST(load_unload_cycles)
+{
+	int i, fd;
+
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(scull_reload(""), 0);
+		fd = dev_open(i % SCULL_NR_DEVS, O_RDWR);
+		pwrite_exact(fd, "cycle", 5, i * 1000000);
+		close(fd);
+	}
+	unload();
+	nothing_registered();
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}

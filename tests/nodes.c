@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device nodes and who may use them: what scull_load and the udev rule
+ * make (group scull, mode 0660, the /dev/scull link), a member of the
+ * group reads and writes, anyone else gets EACCES.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void scull_setup(void)
+{
+	scull_restore();
+}
+
+static unsigned int scull_major(void)
+{
+	char out[64];
+
+	ASSERT_EQ(run_sh(out, sizeof(out), "awk '$2 == \"scull\" { print $1 }' /proc/devices"), 0);
+	return atoi(out);
+}
+
+TEST(nodes_exist_with_group_and_mode)
+{
+	unsigned int major = scull_major();
+	gid_t gid = scull_gid();
+	struct stat st;
+	int i;
+
+	ASSERT_TRUE(major > 0);
+	for (i = 0; i < SCULL_NR_DEVS; i++) {
+		ASSERT_OK(stat(dev_path(i), &st));
+		ASSERT_TRUE(S_ISCHR(st.st_mode));
+		ASSERT_EQ(major(st.st_rdev), major);
+		ASSERT_EQ(minor(st.st_rdev), i);
+		ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
+		ASSERT_EQ(st.st_gid, gid);
+		ASSERT_EQ(st.st_uid, 0);
+	}
+	ASSERT_ERRNO(stat("/dev/scull4", &st), ENOENT);
+}
+
+TEST(scull_link_points_at_scull0)
+{
+	char target[64];
+	ssize_t n = readlink("/dev/scull", target, sizeof(target) - 1);
+
+	ASSERT_EQ(n, 6);
+	target[n] = '\0';
+	ASSERT_STR_EQ(target, "scull0");
+}
+
+/* The rule itself, not scull_load, sets group and mode: undo them, send
+ * a change event, and udev puts them back.
+ */
+TEST(udev_rule_sets_group_and_mode)
+{
+	struct stat st;
+
+	ASSERT_OK(chmod("/dev/scull1", 0600));
+	ASSERT_OK(chown("/dev/scull1", 0, 0));
+	ASSERT_EQ(run_sh(NULL, 0, "udevadm trigger --action=change --settle /sys/class/scull/scull1"), 0);
+	ASSERT_OK(stat("/dev/scull1", &st));
+	ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
+	ASSERT_EQ(st.st_gid, scull_gid());
+}
+
+static void member_reads_and_writes(void *arg)
+{
+	char buf[16];
+	int fd;
+
+	(void)arg;
+	fd = dev_open(0, O_RDWR);
+	write_exact(fd, "member", 6);
+	pread_exact(fd, buf, 6, 0);
+	ASSERT_MEM_EQ(buf, "member", 6);
+	close(fd);
+	fd = dev_open(0, O_WRONLY);	/* trims */
+	write_exact(fd, "w", 1);
+	close(fd);
+	fd = dev_open(0, O_RDONLY);
+	ASSERT_EQ(read(fd, buf, sizeof(buf)), 1);
+	ASSERT_EQ(buf[0], 'w');
+	close(fd);
+}
+
+TEST(group_member_can_read_and_write)
+{
+	ASSERT_EQ(as_user(USER_IN_UID, member_reads_and_writes, NULL), 0);
+	ASSERT_EQ(dev_size(0), 1);
+}
+
+static void outsider_is_refused(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < SCULL_NR_DEVS; i++) {
+		ASSERT_ERRNO(open(dev_path(i), O_RDONLY), EACCES);
+		ASSERT_ERRNO(open(dev_path(i), O_WRONLY), EACCES);
+		ASSERT_ERRNO(open(dev_path(i), O_RDWR), EACCES);
+	}
+	ASSERT_ERRNO(open("/dev/scull", O_RDONLY), EACCES);
+}
+
+TEST(outsider_gets_eacces)
+{
+	int fd = dev_open(0, O_RDWR);
+
+	write_exact(fd, "secret", 6);
+	close(fd);
+	ASSERT_EQ(as_user(USER_OUT_UID, outsider_is_refused, NULL), 0);
+	/* and its attempts trimmed nothing */
+	ASSERT_EQ(dev_size(0), 6);
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lseek: SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE, their errors,
+ * and offsets at the edge of loff_t.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <scull.h>
+
+#include "util.h"
+
+void scull_setup(void)
+{
+	scull_restore();
+}
+
+TEST(seek_set_cur_end)
+{
+	char c;
+	int fd = dev_open(0, O_RDWR);
+
+	write_exact(fd, "0123456789", 10);
+	ASSERT_EQ(lseek(fd, 3, SEEK_SET), 3);
+	read_exact(fd, &c, 1);
+	ASSERT_EQ(c, '3');
+	ASSERT_EQ(lseek(fd, 2, SEEK_CUR), 6);
+	ASSERT_EQ(lseek(fd, -1, SEEK_CUR), 5);
+	read_exact(fd, &c, 1);
+	ASSERT_EQ(c, '5');
+	ASSERT_EQ(lseek(fd, 0, SEEK_END), 10);
+	ASSERT_EQ(lseek(fd, -4, SEEK_END), 6);
+	read_exact(fd, &c, 1);
+	ASSERT_EQ(c, '6');
+	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 7);
+	close(fd);
+}
+
+TEST(seek_past_end_then_write_makes_hole)
+{
+	char buf[8];
+	int fd = dev_open(0, O_RDWR);
+
+	write_exact(fd, "ab", 2);
+	ASSERT_EQ(lseek(fd, 5, SEEK_END), 7);
+	ASSERT_EQ(read(fd, buf, sizeof(buf)), 0);
+	write_exact(fd, "z", 1);
+	ASSERT_EQ(dev_size(0), 8);
+	pread_exact(fd, buf, 8, 0);
+	ASSERT_MEM_EQ(buf, "ab\0\0\0\0\0z", 8);
+	close(fd);
+}
+
+TEST(seek_errors)
+{
+	int fd = dev_open(0, O_RDWR);
+
+	write_exact(fd, "0123456789", 10);
+	ASSERT_EQ(lseek(fd, 4, SEEK_SET), 4);
+	ASSERT_ERRNO(lseek(fd, -1, SEEK_SET), EINVAL);
+	ASSERT_ERRNO(lseek(fd, -5, SEEK_CUR), EINVAL);
+	ASSERT_ERRNO(lseek(fd, -11, SEEK_END), EINVAL);
+	ASSERT_ERRNO(lseek(fd, 0, 5), EINVAL);
+	ASSERT_ERRNO(lseek(fd, 0, -1), EINVAL);
+	/* a failed seek leaves the position */
+	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 4);
+	close(fd);
+}
+
+TEST(seek_overflow)
+{
+	int fd = dev_open(0, O_RDWR);
+
+	write_exact(fd, "0123456789", 10);
+	ASSERT_EQ(lseek(fd, LLONG_MAX, SEEK_SET), LLONG_MAX);
+	ASSERT_ERRNO(lseek(fd, 1, SEEK_CUR), EINVAL);
+	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), LLONG_MAX);
+	ASSERT_ERRNO(lseek(fd, LLONG_MAX, SEEK_END), EINVAL);
+	ASSERT_EQ(lseek(fd, LLONG_MAX - 10, SEEK_END), LLONG_MAX);
+	ASSERT_ERRNO(lseek(fd, LLONG_MIN, SEEK_CUR), EINVAL);
+	ASSERT_EQ(lseek(fd, 5, SEEK_SET), 5);
+	ASSERT_ERRNO(lseek(fd, LLONG_MIN, SEEK_END), EINVAL);
+	ASSERT_EQ(lseek(fd, -15 + 20, SEEK_SET), 5);
+	/* a read whose end would pass LLONG_MAX is refused by the VFS; one
+	 * that fits finds end of file
+	 */
+	{
+		char c;
+
+		ASSERT_EQ(lseek(fd, LLONG_MAX, SEEK_SET), LLONG_MAX);
+		ASSERT_ERRNO(read(fd, &c, 1), EINVAL);
+		ASSERT_EQ(pread(fd, &c, 1, LLONG_MAX - 1), 0);
+		ASSERT_ERRNO(pwrite(fd, &c, 1, LLONG_MAX), EINVAL);
+		ASSERT_ERRNO(pwrite(fd, &c, 1, LLONG_MAX - 1), ENOSPC);
+	}
+	close(fd);
+}
+
+/*
+ * Data and holes at quantum granularity: write quanta 1 and 3 of a device
+ * 5 quanta long (the tail byte in quantum 4), then walk with SEEK_DATA and
+ * SEEK_HOLE.
+ */
+TEST(seek_data_hole)
+{
+	const off_t q = SCULL_QUANTUM;
+	int fd = dev_open(0, O_RDWR);
+
+	pwrite_exact(fd, "a", 1, q + 10);
+	pwrite_exact(fd, "b", 1, 3 * q);
+	pwrite_exact(fd, "c", 1, 5 * q - 1);
+	ASSERT_EQ(dev_size(0), 5 * q);
+
+	ASSERT_EQ(lseek(fd, 0, SEEK_DATA), q);
+	ASSERT_EQ(lseek(fd, q + 100, SEEK_DATA), q + 100);
+	ASSERT_EQ(lseek(fd, 2 * q, SEEK_DATA), 3 * q);
+	ASSERT_EQ(lseek(fd, 4 * q - 1, SEEK_DATA), 4 * q - 1);
+	ASSERT_EQ(lseek(fd, 5 * q - 1, SEEK_DATA), 5 * q - 1);
+	ASSERT_ERRNO(lseek(fd, 5 * q, SEEK_DATA), ENXIO);
+	ASSERT_ERRNO(lseek(fd, 1LL << 40, SEEK_DATA), ENXIO);
+	ASSERT_ERRNO(lseek(fd, -1, SEEK_DATA), ENXIO);
+
+	ASSERT_EQ(lseek(fd, 0, SEEK_HOLE), 0);
+	ASSERT_EQ(lseek(fd, q, SEEK_HOLE), 2 * q);
+	ASSERT_EQ(lseek(fd, 3 * q + 5, SEEK_HOLE), 5 * q);
+	ASSERT_EQ(lseek(fd, 5 * q - 1, SEEK_HOLE), 5 * q);
+	ASSERT_ERRNO(lseek(fd, 5 * q, SEEK_HOLE), ENXIO);
+	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 5 * q);
+	close(fd);
+}
+
+/* Whole quantum sets missing: the walk jumps over them. */
+TEST(seek_data_hole_sparse_sets)
+{
+	const off_t span = (off_t)SCULL_QUANTUM * SCULL_QSET;
+	int fd = dev_open(0, O_RDWR);
+
+	pwrite_exact(fd, "x", 1, 5 * span + 7);
+	pwrite_exact(fd, "y", 1, 9 * span);
+	ASSERT_EQ(lseek(fd, 0, SEEK_DATA), 5 * span);
+	ASSERT_EQ(lseek(fd, 5 * span + SCULL_QUANTUM, SEEK_DATA), 9 * span);
+	ASSERT_EQ(lseek(fd, 0, SEEK_HOLE), 0);
+	ASSERT_EQ(lseek(fd, 5 * span, SEEK_HOLE), 5 * span + SCULL_QUANTUM);
+	ASSERT_EQ(lseek(fd, 9 * span, SEEK_HOLE), 9 * span + 1);
+	close(fd);
+}
+
+TEST(seek_data_empty_device)
+{
+	int fd = dev_open(0, O_RDWR);
+
+	ASSERT_ERRNO(lseek(fd, 0, SEEK_DATA), ENXIO);
+	ASSERT_ERRNO(lseek(fd, 0, SEEK_HOLE), ENXIO);
+	ASSERT_EQ(lseek(fd, 0, SEEK_END), 0);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The checks the kernel community runs on every patch, on every file here:
+#   checkpatch.pl --strict --no-tree -f   on src/ and include/
+#   sparse (make C=2) and W=1             against the 6.1 headers
+#   and every shell script through shellcheck
+# checkpatch comes from Debian's linux-source-6.1, unpacked once into the
+# cache.  Exits non-zero on any finding.
+set -euo pipefail
+# shellcheck source=tools/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+"$SCULL_ROOT/tools/deps.sh" lint
+cd "$SCULL_ROOT"
+rc=0
+
+src=$SCULL_CACHE/linux-source-6.1-scripts
+if [ ! -x "$src/scripts/checkpatch.pl" ]; then
+	log "unpacking checkpatch.pl from linux-source-6.1 (once)"
+	mkdir -p "$src.tmp"
+	tar -xf /usr/src/linux-source-6.1.tar.xz -C "$src.tmp" --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	rm -rf "$src"
+	mv "$src.tmp" "$src"
+fi
+
+log "checkpatch --strict"
+for f in src/*.c include/*.h include/uapi/*.h; do
+	if ! out=$("$src/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types -f "$f"); then
+		printf '%s\n' "$out"
+		rc=1
+	fi
+done
+
+log "sparse (C=2) and W=1"
+eval "$("$SCULL_ROOT/tools/kernel.sh" 6.1)"
+export KVER KDIR KROOT
+if ! SCULL_KBUILD_ARGS=C=2 "$SCULL_ROOT/tools/build-module.sh" "$SCULL_OUT/lint"; then
+	rc=1
+fi
+
+log "shellcheck"
+if ! shellcheck scull_load scull_unload tools/*.sh tools/guest-init tools/guest/*.sh .ci/run; then
+	rc=1
+fi
+
+[ "$rc" -eq 0 ] && log "lint: clean"
+exit "$rc"
