@@ -47,6 +47,17 @@ struct scull_store {
 	loff_t limit;			/* size never grows past this */
 	unsigned int quantum;		/* bytes in a quantum */
 	unsigned int qset;		/* quanta in a quantum set */
+	/*
+	 * Derived from the two above.  Both powers of two (the defaults): the
+	 * shifts replace divisions when an offset is located.  A quantum of
+	 * a page or more that is a power of two is a (compound) page of
+	 * order quantum_order; any other is kvmalloc()ed and quantum_order
+	 * is -1.
+	 */
+	bool pow2;
+	unsigned int quantum_shift;
+	unsigned int qset_shift;
+	int quantum_order;
 	unsigned int default_quantum;	/* restored by SCULL_IOCRESET */
 	unsigned int default_qset;
 	unsigned long nr_quanta;	/* quanta allocated */

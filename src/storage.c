@@ -7,6 +7,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/gfp.h>
+#include <linux/log2.h>
 #include <linux/lockdep.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
@@ -39,10 +41,36 @@ static void scull_pos_decode(const struct scull_store *st, loff_t pos,
 {
 	u64 rem;
 
+	if (st->pow2) {
+		p->qs = pos >> (st->quantum_shift + st->qset_shift);
+		p->in_qset = pos & (scull_qset_bytes(st) - 1);
+		p->q = p->in_qset >> st->quantum_shift;
+		p->off = p->in_qset & (st->quantum - 1);
+		return;
+	}
 	p->qs = div64_u64_rem(pos, scull_qset_bytes(st), &rem);
 	p->in_qset = rem;	/* below SCULL_QSET_BYTES_MAX */
 	p->q = p->in_qset / st->quantum;
 	p->off = p->in_qset % st->quantum;
+}
+
+/*
+ * Move @p forward by @n bytes that stay within its quantum: the copy loops
+ * walk quantum by quantum without dividing again.
+ */
+static void scull_pos_advance(const struct scull_store *st,
+			      struct scull_pos *p, unsigned int n)
+{
+	p->off += n;
+	p->in_qset += n;
+	if (p->off < st->quantum)
+		return;
+	p->off = 0;
+	if (++p->q < st->qset)
+		return;
+	p->q = 0;
+	p->in_qset = 0;
+	p->qs++;
 }
 
 /**
@@ -64,6 +92,21 @@ int scull_geometry_check(unsigned long quantum, unsigned long qset)
 	return 0;
 }
 
+/* Set the geometry and what is derived from it.  The store is empty. */
+static void scull_geometry_apply(struct scull_store *st, unsigned int quantum,
+				 unsigned int qset)
+{
+	WRITE_ONCE(st->quantum, quantum);
+	WRITE_ONCE(st->qset, qset);
+	st->pow2 = is_power_of_2(quantum) && is_power_of_2(qset);
+	st->quantum_shift = ilog2(quantum);
+	st->qset_shift = ilog2(qset);
+	if (quantum >= PAGE_SIZE && is_power_of_2(quantum))
+		st->quantum_order = get_order(quantum);
+	else
+		st->quantum_order = -1;
+}
+
 /**
  * scull_store_init() - set up an empty store
  * @st: the store
@@ -79,12 +122,56 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	xa_init(&st->index);
 	st->size = 0;
 	st->limit = limit;
-	st->quantum = quantum;
-	st->qset = qset;
+	scull_geometry_apply(st, quantum, qset);
 	st->default_quantum = quantum;
 	st->default_qset = qset;
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
+}
+
+/*
+ * A zeroed quantum.  Page-sized ones come from the page allocator, as page
+ * cache pages do: copy_page_to_iter() then needs no hardened-usercopy
+ * lookup of the slab object on every copy.  The caller holds the lock for
+ * writing, so the geometry cannot change under it.
+ */
+static void *scull_quantum_alloc(const struct scull_store *st)
+{
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
+	struct page *page;
+
+	if (st->quantum_order < 0)
+		return kvzalloc(st->quantum, gfp);
+	/* a large quantum may not be there: fail quietly, -ENOMEM */
+	if (st->quantum_order)
+		gfp |= __GFP_COMP | __GFP_NOWARN;
+	page = alloc_pages(gfp, st->quantum_order);
+	return page ? page_address(page) : NULL;
+}
+
+static void scull_quantum_free(const struct scull_store *st, void *quantum)
+{
+	if (st->quantum_order < 0)
+		kvfree(quantum);
+	else
+		__free_pages(virt_to_page(quantum), st->quantum_order);
+}
+
+static size_t scull_copy_to_iter(const struct scull_store *st, void *quantum,
+				 unsigned int off, size_t n, struct iov_iter *to)
+{
+	if (st->quantum_order < 0)
+		return copy_to_iter(quantum + off, n, to);
+	return copy_page_to_iter(virt_to_page(quantum), off, n, to);
+}
+
+static size_t scull_copy_from_iter(const struct scull_store *st,
+				   void *quantum, unsigned int off, size_t n,
+				   struct iov_iter *from)
+{
+	if (st->quantum_order < 0)
+		return copy_from_iter(quantum + off, n, from);
+	return copy_page_from_iter(virt_to_page(quantum), off, n, from);
 }
 
 /**
@@ -103,7 +190,7 @@ void scull_store_trim(struct scull_store *st)
 	list_for_each_entry_safe(qs, tmp, &st->qsets, node) {
 		for (i = 0; qs->nr_quanta && i < st->qset; i++) {
 			if (qs->data[i]) {
-				kvfree(qs->data[i]);
+				scull_quantum_free(st, qs->data[i]);
 				qs->nr_quanta--;
 			}
 		}
@@ -139,8 +226,7 @@ int scull_store_set_geometry(struct scull_store *st, unsigned long quantum,
 		return err;
 	if (st->size || st->nr_qsets)
 		return -EBUSY;
-	WRITE_ONCE(st->quantum, quantum);
-	WRITE_ONCE(st->qset, qset);
+	scull_geometry_apply(st, quantum, qset);
 	return 0;
 }
 
@@ -216,7 +302,7 @@ static void *scull_quantum_get(struct scull_store *st,
 		return quantum;
 	if (!may_alloc)
 		return ERR_PTR(-EAGAIN);
-	quantum = kvzalloc(st->quantum, GFP_KERNEL_ACCOUNT);
+	quantum = scull_quantum_alloc(st);
 	if (!quantum)
 		return ERR_PTR(-ENOMEM);
 	qs->data[p->q] = quantum;
@@ -260,23 +346,27 @@ ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 		return 0;
 	iov_iter_truncate(to, st->size - pos);
 
+	scull_pos_decode(st, pos, &p);
 	while (iov_iter_count(to)) {
 		size_t chunk, copied;
-		void *quantum = NULL;
 
-		scull_pos_decode(st, pos, &p);
 		if (scull_qset_find(st, &qs, &p)) {
-			quantum = qs->data[p.q];
-			chunk = st->quantum - p.off;
+			void *quantum = qs->data[p.q];
+
+			chunk = min_t(size_t, st->quantum - p.off,
+				      iov_iter_count(to));
+			copied = quantum ?
+				 scull_copy_to_iter(st, quantum, p.off, chunk, to) :
+				 iov_iter_zero(chunk, to);
+			scull_pos_advance(st, &p, copied);
 		} else {
+			/* a whole set is missing: zeros, a stretch at a time */
 			chunk = min_t(u64, scull_qset_bytes(st) - p.in_qset,
 				      SCULL_HOLE_CHUNK);
-		}
-		chunk = min(chunk, iov_iter_count(to));
-		if (quantum)
-			copied = copy_to_iter(quantum + p.off, chunk, to);
-		else
+			chunk = min(chunk, iov_iter_count(to));
 			copied = iov_iter_zero(chunk, to);
+			scull_pos_decode(st, pos + copied, &p);
+		}
 		done += copied;
 		pos += copied;
 		if (copied < chunk) {
@@ -324,11 +414,11 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 		return -ENOSPC;
 	iov_iter_truncate(from, st->limit - pos);
 
+	scull_pos_decode(st, pos, &p);
 	while (iov_iter_count(from)) {
 		size_t chunk, copied;
 		void *quantum;
 
-		scull_pos_decode(st, pos, &p);
 		quantum = scull_quantum_get(st, &qs, &p, may_alloc);
 		if (IS_ERR(quantum)) {
 			err = PTR_ERR(quantum);
@@ -336,7 +426,8 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 		}
 		chunk = min_t(size_t, st->quantum - p.off,
 			      iov_iter_count(from));
-		copied = copy_from_iter(quantum + p.off, chunk, from);
+		copied = scull_copy_from_iter(st, quantum, p.off, chunk, from);
+		scull_pos_advance(st, &p, copied);
 		done += copied;
 		pos += copied;
 		if (copied < chunk) {

@@ -25,13 +25,13 @@ static const char *scull_prog;
 static char *scull_skip_reason;
 
 void scull_test_register(const char *name, void (*fn)(void),
-			 unsigned int timeout)
+			 unsigned int timeout, int manual)
 {
 	if (scull_nr_tests == SCULL_MAX_TESTS) {
 		fprintf(stderr, "too many tests\n");
 		exit(KSFT_FAIL);
 	}
-	scull_tests[scull_nr_tests++] = (struct scull_test){ name, fn, timeout };
+	scull_tests[scull_nr_tests++] = (struct scull_test){ name, fn, timeout, manual };
 }
 
 void __attribute__((weak)) scull_setup(void)
@@ -79,9 +79,15 @@ static int scull_selected(const struct scull_test *t, int npat, char **pat)
 	char full[256];
 	int i;
 
+	snprintf(full, sizeof(full), "%s.%s", scull_prog, t->name);
+	if (t->manual) {
+		for (i = 0; i < npat; i++)
+			if (!strcmp(pat[i], full))
+				return 1;
+		return 0;
+	}
 	if (!npat)
 		return 1;
-	snprintf(full, sizeof(full), "%s.%s", scull_prog, t->name);
 	for (i = 0; i < npat; i++)
 		if (!fnmatch(pat[i], scull_prog, 0) || !fnmatch(pat[i], full, 0))
 			return 1;

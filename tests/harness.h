@@ -11,6 +11,9 @@
  *   prog [PATTERN...]           run them; PATTERN is an fnmatch() pattern
  *                               matched against "prog" and "prog.name"
  *
+ * A TEST_MANUAL test (a long soak) runs only when a pattern is exactly its
+ * "prog.name", never by default or through a wildcard.
+ *
  * Exit status: 0 when nothing failed, 1 otherwise.
  */
 #ifndef SCULL_HARNESS_H
@@ -29,10 +32,11 @@ struct scull_test {
 	const char *name;
 	void (*fn)(void);
 	unsigned int timeout;	/* seconds */
+	int manual;		/* only when named exactly */
 };
 
 void scull_test_register(const char *name, void (*fn)(void),
-			 unsigned int timeout);
+			 unsigned int timeout, int manual);
 int scull_test_main(int argc, char **argv);
 
 /*
@@ -44,15 +48,17 @@ void scull_setup(void);
 
 #define SCULL_TEST_DEFAULT_TIMEOUT	120
 
-#define TEST_TIMEOUT(name, secs)					\
+#define SCULL_TEST(name, secs, manual)					\
 	static void name(void);						\
 	static void __attribute__((constructor)) name##_register(void)	\
 	{								\
-		scull_test_register(#name, name, secs);			\
+		scull_test_register(#name, name, secs, manual);		\
 	}								\
 	static void name(void)
 
-#define TEST(name) TEST_TIMEOUT(name, SCULL_TEST_DEFAULT_TIMEOUT)
+#define TEST(name) SCULL_TEST(name, SCULL_TEST_DEFAULT_TIMEOUT, 0)
+#define TEST_TIMEOUT(name, secs) SCULL_TEST(name, secs, 0)
+#define TEST_MANUAL(name, secs) SCULL_TEST(name, secs, 1)
 
 void scull_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));

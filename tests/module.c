@@ -78,51 +78,6 @@ TEST(rmmod_of_open_device_is_refused)
 	ASSERT_ERRNO(access("/dev/scull", F_OK), ENOENT);
 }
 
-struct bad_param {
-	const char *params;
-	const char *message;	/* expected in the kernel log */
-};
-
-static const struct bad_param bad_params[] = {
-	{ "scull_quantum=0", "scull: invalid scull_quantum=0: expected an integer from 1 to 4194304" },
-	{ "scull_quantum=-1", "scull: invalid scull_quantum=-1: expected an integer from 1 to 4194304" },
-	{ "scull_quantum=4194305", "scull: invalid scull_quantum=4194305: expected an integer from 1 to 4194304" },
-	{ "scull_quantum=4k", "scull: invalid scull_quantum=4k: expected an integer from 1 to 4194304" },
-	{ "scull_qset=0", "scull: invalid scull_qset=0: expected an integer from 1 to 65536" },
-	{ "scull_qset=65537", "scull: invalid scull_qset=65537: expected an integer from 1 to 65536" },
-	{ "scull_nr_devs=0", "scull: invalid scull_nr_devs=0: expected an integer from 1 to 256" },
-	{ "scull_nr_devs=257", "scull: invalid scull_nr_devs=257: expected an integer from 1 to 256" },
-	{ "scull_major=512", "scull: invalid scull_major=512: expected an integer from 0 to 511" },
-	{ "scull_minor=1048576", "scull: invalid scull_minor=1048576: expected an integer from 0 to 1048575" },
-	{ "scull_size_limit=0", "scull: invalid scull_size_limit=0: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
-	{ "scull_size_limit=12Q", "scull: invalid scull_size_limit=12Q: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
-	{ "scull_size_limit=much", "scull: invalid scull_size_limit=much: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
-	{ "scull_minor=1048574 scull_nr_devs=4", "scull: invalid scull_minor=1048574 with scull_nr_devs=4: minors end at 1048575" },
-	{ "scull_quantum=65536 scull_qset=65536", "scull: invalid scull_quantum=65536 with scull_qset=65536: a quantum set may span at most 1073741824 bytes" },
-	/* major 1 is /dev/mem and friends: the region is taken */
-	{ "scull_major=1", "scull: cannot get major 1, minors 0-3: -16" },
-};
-
-TEST(bad_parameters_fail_insmod)
-{
-	char out[1024], marker[64], log[8192];
-	unsigned int i;
-
-	unload();
-	for (i = 0; i < sizeof(bad_params) / sizeof(bad_params[0]); i++) {
-		const struct bad_param *b = &bad_params[i];
-
-		scull_diag("insmod scull.ko %s", b->params);
-		kmsg_mark(marker, sizeof(marker));
-		ASSERT_NE(run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko %s", b->params), 0);
-		kmsg_since(marker, log, sizeof(log));
-		if (!strstr(log, b->message))
-			FAIL("insmod %s: kernel log lacks \"%s\"; it has:\n%s",
-			     b->params, b->message, log);
-		nothing_registered();
-	}
-}
-
 /* The scripts pass parameters through; the devices follow them. */
 TEST(load_with_fewer_devices)
 {
@@ -317,11 +272,14 @@ TEST(load_refuses_unknown_parameter)
 	nothing_registered();
 }
 
+/* Free memory: the buddy allocator's (MemFree) and the per-CPU lists'. */
 static long long mem_free_kb(void)
 {
 	char text[64];
 
-	ASSERT_EQ(run_sh(text, sizeof(text), "awk '/^MemFree:/ { print $2 }' /proc/meminfo"), 0);
+	ASSERT_EQ(run_sh(text, sizeof(text),
+			 "pcp=$(awk '$1 == \"count:\" { s += $2 } END { print s * 4 }' /proc/zoneinfo); "
+			 "awk -v pcp=$pcp '/^MemFree:/ { print $2 + pcp }' /proc/meminfo"), 0);
 	return atoll(text);
 }
 
@@ -341,13 +299,13 @@ TEST(unload_gives_memory_back)
 	full = mem_free_kb();
 	unload();
 	after = mem_free_kb();
-	scull_diag("MemFree kB: before %lld, with 64 MiB stored %lld, after unload %lld",
+	scull_diag("free kB: before %lld, with 64 MiB stored %lld, after unload %lld",
 		   before, full, after);
-	/* 64 MiB went in and came back out; freed pages may wait a while in
-	 * per-CPU lists, which MemFree does not count: allow 8 MiB for that
+	/* 64 MiB went in and came back out, give or take 2 MiB of whatever
+	 * else the guest did meanwhile
 	 */
-	ASSERT_TRUE(before - full >= 64 * 1024);
-	ASSERT_TRUE(after >= before - 8 * 1024);
+	ASSERT_TRUE(before - full >= 62 * 1024);
+	ASSERT_TRUE(after >= before - 2 * 1024);
 	free(buf);
 }
 

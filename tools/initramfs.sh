@@ -9,6 +9,8 @@
 #   tools/initramfs.sh OUT.cpio CONF
 #
 # CONF is a file copied to /etc/scull-guest.conf (the guest's orders).
+# SCULL_EXTRA_BINS adds host programs, with their libraries, to the overlay
+# (e.g. SCULL_EXTRA_BINS=/usr/bin/perf make vm-shell).
 # Needs KVER and KMODS (tools/kernel.sh) and TESTBIN, the built tests, and
 # MODULE, the built scull.ko.
 set -euo pipefail
@@ -126,7 +128,11 @@ install -m 0644 "$MODULE" "$r/usr/lib/modules/$KVER/updates/scull.ko"
 cp -r "$SCULL_ROOT/udev" "$SCULL_ROOT/fio" "$r/opt/scull/"
 install -m 0644 "$SCULL_ROOT"/udev/*.rules "$r/usr/lib/udev/rules.d/"
 cp -r "$TESTBIN"/. "$r/opt/scull/tests/"
-[ ! -d "$SCULL_ROOT/tools/guest" ] || cp -r "$SCULL_ROOT/tools/guest" "$r/opt/scull/"
+cp -r "$SCULL_ROOT/tools/guest" "$r/opt/scull/"
+# SCULL_EXTRA_BINS: more host programs for a debugging session (perf...)
+for f in ${SCULL_EXTRA_BINS:-}; do
+	copy_with_libs "$r" "$f"
+done
 install -m 0644 "$conf" "$r/etc/scull-guest.conf"
 pack "$r" >"$tmp/overlay.cpio"
 cat "$base" "$tmp/overlay.cpio" >"$out"

@@ -1,0 +1,206 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark, inside the guest: the same fio workloads against scull
+# and the kernel's own memory devices, in one boot, then memory per byte
+# stored.  Every fio run is checked (no error, no short I/O) and reported
+# as a TAP line; its JSON goes to /results, which leaves the guest as a tar
+# on the virtio disk /dev/vda.  tools/bench-report.sh turns it into tables
+# and a plot on the host.
+#
+# Every measurement is taken ROUNDS times, interleaved with the other
+# devices' (TCG timing drifts), and the report takes the median.
+# QUICK=1: one round of one second per run (the CI's smoke run).
+cd /opt/scull || exit 1
+
+R=/results
+mkdir -p "$R"
+runtime=2 rounds=5
+[ -n "${QUICK:-}" ] && runtime=1 rounds=1
+size=64M
+
+echo "TAP version 13"
+
+# Devices.  brd is a block device, measured twice: "brd" with direct=1
+# (the RAM disk itself, through the block layer) and "brd-cache" through
+# the page cache in front of it.
+./scull_load scull_size_limit=1200M || echo "not ok - bench.scull_load"
+modprobe brd rd_nr=1 rd_size=1048576 || echo "not ok - bench.brd"
+mkdir -p /mnt/tmpfs
+mount -t tmpfs -o size=1300M tmpfs /mnt/tmpfs
+
+file_of() {
+	case "$1:$2" in
+	scull:*) echo /dev/scull0 ;;
+	tmpfs:*) echo /mnt/tmpfs/file ;;
+	brd*:*) echo /dev/ram0 ;;
+	ceiling:*read*) echo /dev/zero ;;
+	ceiling:*) echo /dev/null ;;
+	esac
+}
+
+direct_of() { [ "$1" = brd ] && echo 1 || echo 0; }
+
+# One job runs on CPU 0; n jobs get a CPU each, round robin.
+ncpu=$(nproc)
+cpus_for() { [ "$1" -le 1 ] && echo 0 || echo "0-$((ncpu - 1))"; }
+
+# The plan: one line per step.
+#   fio  ID GROUP WORKLOAD DEVICE RW BS SIZE ENGINE DEPTH JOBS TEMPLATE
+#   fill DEVICE SIZE          prefill a device
+#   trim DEVICE               empty it
+plan() {
+	for dev in scull tmpfs brd brd-cache; do
+		echo "fill $dev $size"
+	done
+	for r in $(seq "$rounds"); do
+		for w in "seq-write-4k write 4k" "seq-read-4k read 4k" \
+			"seq-write-64k write 64k" "seq-read-64k read 64k" \
+			"seq-write-1m write 1M" "seq-read-1m read 1M" \
+			"rand-read-4k randread 4k" "rand-write-4k randwrite 4k"; do
+			# shellcheck disable=SC2086  # split the workload's fields
+			set -- $w
+			for dev in scull tmpfs brd brd-cache ceiling; do
+				echo "fio $1.$dev.r$r compare $1 $dev $2 $3 $size psync 1 1 job.fio"
+			done
+		done
+		for rw in randread randwrite; do
+			for e in psync libaio io_uring; do
+				for d in 1 8 32; do
+					[ "$e" = psync ] && [ "$d" != 1 ] && continue
+					echo "fio engine-$rw-$e-qd$d.scull.r$r engines $rw-$e-qd$d scull $rw 4k $size $e $d 1 job.fio"
+				done
+			done
+		done
+	done
+	for dev in scull tmpfs; do
+		for s in 8M 1G; do
+			echo "trim $dev"
+			echo "fill $dev $s"
+			for r in $(seq "$rounds"); do
+				w=size-$(echo "$s" | tr 'MG' 'mg')
+				echo "fio $w.$dev.r$r size $w $dev randread 4k $s psync 1 1 job.fio"
+			done
+		done
+		echo "trim $dev"
+	done
+	for m in 0 1 2 3; do
+		echo "fill scull$m $size"
+	done
+	for r in $(seq "$rounds"); do
+		for j in 1 2 4; do
+			echo "fio minors-$j.scull.r$r minors minors-$j scull randread 4k $size psync 1 $j minors.fio"
+		done
+		for j in 1 2; do
+			echo "fio readers-$j.scull.r$r readers readers-$j scull randread 4k $size psync 1 $j job.fio"
+		done
+	done
+	echo "fio many-jobs.scull.r1 many many-jobs scull randrw 1k 1M sync 1 0 ../many-jobs.fio"
+}
+
+steps=$(plan | grep -c '^fio')
+n=0
+
+# check ID: the run's JSON shows no error and no short or dropped I/O
+check() {
+	if sed -n '/^{/,$p' "$R/$1.json" | jq -e '[.jobs[] | .error == 0 and
+		.read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios == 0] | all' \
+		>/dev/null 2>&1; then
+		echo "ok - bench.$1"
+	else
+		sed 's/^/# /' "$R/$1.log"
+		echo "not ok - bench.$1"
+	fi
+}
+
+fill() {
+	dev=$1
+	case "$dev" in
+	scull[0-9]) file=/dev/$dev dev=scull ;;
+	*) file=$(file_of "$dev" write) ;;
+	esac
+	BENCH_FILE=$file BENCH_SIZE=$2 BENCH_DIRECT=$(direct_of "$dev") \
+		fio --output-format=json --output="$R/fill.json" fio/bench/prefill.fio >"$R/fill.log" 2>&1
+	if sed -n '/^{/,$p' "$R/fill.json" | jq -e '.jobs[0].error == 0' >/dev/null 2>&1; then
+		echo "ok - bench.fill.$1-$2"
+	else
+		sed 's/^/# /' "$R/fill.log"
+		echo "not ok - bench.fill.$1-$2"
+	fi
+}
+
+trim() {
+	case "$1" in
+	scull) : >/dev/scull0 ;;
+	tmpfs) rm -f /mnt/tmpfs/file ;;
+	esac
+}
+
+printf 'id\tgroup\tworkload\tdevice\trw\tbs\tsize\tengine\tdepth\tjobs\n' >"$R/runs.tsv"
+plan | while read -r kind a b c d e f g h i j k; do
+	case "$kind" in
+	fill) fill "$a" "$b" ;;
+	trim) trim "$a" ;;
+	fio)
+		id=$a group=$b workload=$c dev=$d
+		n=$((n + 1))
+		echo "# [$n/$steps] $workload on $dev"
+		if [ "$k" = ../many-jobs.fio ]; then
+			fio --output-format=json --output="$R/$id.json" fio/many-jobs.fio >"$R/$id.log" 2>&1
+		else
+			BENCH_FILE=$(file_of "$dev" "$e") BENCH_RW=$e BENCH_BS=$f BENCH_SIZE=$g \
+			BENCH_ENGINE=$h BENCH_DEPTH=$i BENCH_JOBS=$j BENCH_CPUS=$(cpus_for "$j") \
+			BENCH_DIRECT=$(direct_of "$dev") BENCH_RUNTIME=$runtime \
+				fio --output-format=json --output="$R/$id.json" "fio/bench/$k" >"$R/$id.log" 2>&1
+		fi
+		check "$id"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$group" "$workload" \
+			"$dev" "$e" "$f" "$g" "$h" "$i" "$j" >>"$R/runs.tsv"
+		;;
+	esac
+done
+
+# Memory: what 256 MiB stored costs the kernel, counting free pages
+# (buddy and per-CPU lists) before and after; tmpfs alongside for scale.
+free_kb() {
+	pcp=$(awk '$1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo)
+	awk -v pcp="$pcp" '/^MemFree:/ { print $2 + pcp }' /proc/meminfo
+}
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+
+echo "# memory: 256 MiB into scull0, then into a tmpfs file"
+for d in 0 1 2 3; do : >/dev/scull$d; done
+rm -f /mnt/tmpfs/file
+rmmod brd
+sync
+echo 3 >/proc/sys/vm/drop_caches
+for dev in scull tmpfs; do
+	f=$(file_of $dev write)
+	b=$(free_kb) bs=$(slab_kb)
+	head -c 268435456 /dev/zero >"$f"
+	sync
+	a=$(free_kb) as=$(slab_kb)
+	printf '{"device":"%s","stored":268435456,"free_before_kb":%s,"free_after_kb":%s,"slab_before_kb":%s,"slab_after_kb":%s}\n' \
+		"$dev" "$b" "$a" "$bs" "$as" >>"$R/memory.jsonl"
+	trim $dev
+done
+if [ "$(wc -l <"$R/memory.jsonl")" -eq 2 ]; then
+	echo "ok - bench.memory"
+else
+	echo "not ok - bench.memory"
+fi
+
+printf '{"kernel":"%s","cpus":%s,"mem_kb":%s,"runtime_s":%s,"cpu":"%s"}\n' \
+	"$(uname -r)" "$(nproc)" "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" \
+	"$runtime" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" >"$R/guest.json"
+
+./scull_unload || echo "not ok - bench.scull_unload"
+# the results disk: a virtio block device the host reads back as a tar
+modprobe virtio_pci
+modprobe virtio_blk
+udevadm settle
+if [ -b /dev/vda ] && tar -C "$R" -cf /dev/vda .; then
+	echo "ok - bench.results_saved"
+else
+	echo "not ok - bench.results_saved"
+fi
