@@ -31,24 +31,38 @@ modules:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+# build/ holds the bench's kernels' builds, guest logs and bench results
+distclean: clean
 	rm -rf build
 
+# The module goes to /lib/modules/<version>/updates/ on every kernel.  The
+# group exists before the rule is installed: udevd resolves group names
+# when it reads its rules.  With DESTDIR (packaging) depmod, the group and
+# the udev reload are left to the package's scripts.
 install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates modules_install
+ifeq ($(DESTDIR),)
 	depmod -a $(KERNELRELEASE)
 	getent group scull >/dev/null || groupadd --system scull
+endif
 	install -D -m 0644 udev/60-scull.rules $(DESTDIR)$(UDEVDIR)/60-scull.rules
 	install -D -m 0755 scull_load $(DESTDIR)$(PREFIX)/sbin/scull_load
 	install -D -m 0755 scull_unload $(DESTDIR)$(PREFIX)/sbin/scull_unload
 	install -D -m 0644 include/uapi/scull.h $(DESTDIR)$(PREFIX)/include/scull.h
+ifeq ($(DESTDIR),)
 	-udevadm control --reload
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(UDEVDIR)/60-scull.rules
 	rm -f $(DESTDIR)$(PREFIX)/sbin/scull_load $(DESTDIR)$(PREFIX)/sbin/scull_unload
 	rm -f $(DESTDIR)$(PREFIX)/include/scull.h
-	rm -f /lib/modules/$(KERNELRELEASE)/updates/scull.ko
+	rm -f $(DESTDIR)/lib/modules/$(KERNELRELEASE)/updates/scull.ko
+ifeq ($(DESTDIR),)
 	depmod -a $(KERNELRELEASE)
+endif
 
 check:
 	tools/vm.sh check
@@ -65,4 +79,4 @@ soak:
 lint:
 	tools/lint.sh
 
-.PHONY: all modules clean install uninstall check vm-shell bench soak lint
+.PHONY: all modules clean distclean install uninstall check vm-shell bench soak lint

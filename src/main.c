@@ -73,7 +73,7 @@ MODULE_PARM_DESC(scull_minor, "First minor number (default 0)");
 static unsigned int scull_nr_devs = 4;
 static struct scull_param_uint scull_nr_devs_range = { &scull_nr_devs, 1, SCULL_NR_DEVS_MAX };
 module_param_cb(scull_nr_devs, &scull_param_uint_ops, &scull_nr_devs_range, 0444);
-MODULE_PARM_DESC(scull_nr_devs, "Number of devices, scull0 .. scull<n-1> (default 4, at most 256)");
+MODULE_PARM_DESC(scull_nr_devs, "Devices scull0..scull<n-1> (default 4, at most 256)");
 
 static unsigned int scull_quantum = 4096;
 static struct scull_param_uint scull_quantum_range = { &scull_quantum, 1, SCULL_QUANTUM_MAX };
@@ -113,7 +113,7 @@ static const struct kernel_param_ops scull_param_size_ops = {
 module_param_cb(scull_size_limit, &scull_param_size_ops, &scull_size_limit,
 		0444);
 MODULE_PARM_DESC(scull_size_limit,
-		 "Most bytes one device holds, K/M/G suffixes allowed (default 256M)");
+		 "Bytes one device may hold, K/M/G allowed (default 256M)");
 
 static dev_t scull_devt;
 static struct scull_dev *scull_devices;
@@ -258,7 +258,7 @@ static void __exit scull_exit(void)
 }
 module_exit(scull_exit);
 
-MODULE_DESCRIPTION("scull: LDD3's memory-backed character devices, /dev/scull0..N-1");
+MODULE_DESCRIPTION("LDD3's scull: memory-backed devices /dev/scull0..N-1");
 MODULE_AUTHOR("The scull developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(SCULL_VERSION);

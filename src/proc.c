@@ -3,7 +3,9 @@
  * scull /proc files, as in LDD3: /proc/scullmem is built in one go
  * (single_open), /proc/scullseq is a seq_file iterator with one step per
  * device.  Both print the same text: for each device a summary line, then
- * a line per quantum set, in offset order.
+ * a line per quantum set, in offset order, at most SCULL_PROC_QSETS of them
+ * (a device with a tiny geometry can have millions, and seq_file would try
+ * to hold them all in one buffer).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,6 +14,8 @@
 
 #include "scull.h"
 
+#define SCULL_PROC_QSETS	32
+
 static struct scull_dev *scull_proc_devs;
 static unsigned int scull_proc_nr_devs;
 
@@ -19,15 +23,22 @@ static int scull_proc_show_dev(struct seq_file *m, struct scull_dev *dev)
 {
 	struct scull_store *st = &dev->store;
 	struct scull_qset *qs;
+	unsigned long shown = 0;
 
 	if (down_read_interruptible(&st->rwsem))
 		return -ERESTARTSYS;
 	seq_printf(m, "Device %u: qset %u, q %u, sz %lld, limit %lld, quanta %lu\n",
 		   dev->index, st->qset, st->quantum, st->size, st->limit,
 		   st->nr_quanta);
-	list_for_each_entry(qs, &st->qsets, node)
+	list_for_each_entry(qs, &st->qsets, node) {
+		if (shown++ == SCULL_PROC_QSETS) {
+			seq_printf(m, "  ... %lu more quantum sets\n",
+				   st->nr_qsets - SCULL_PROC_QSETS);
+			break;
+		}
 		seq_printf(m, "  qset %lu: %u quanta\n", qs->index,
 			   qs->nr_quanta);
+	}
 	up_read(&st->rwsem);
 	return 0;
 }

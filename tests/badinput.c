@@ -6,13 +6,11 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <scull.h>
@@ -262,39 +260,30 @@ static const struct row rows[] = {
 	{ "open by a user outside the group", outsider_open, -1, EACCES, OUTSIDER },
 };
 
-/* Run one row in a child as its user; 0 when it held. */
+/* One row, in a child: the call and its exact result. */
+static void row_call(void *arg)
+{
+	const struct row *r = arg;
+	int fd = -1, err;
+	long ret;
+
+	if (r->who != OUTSIDER)
+		fd = dev_open(0, O_RDWR);
+	errno = 0;
+	ret = r->call(fd);
+	err = errno;
+	if (ret != r->expect || (r->expect == -1 && r->err && err != r->err))
+		FAIL("%s: got %ld (%s), expected %ld (%s)", r->name, ret,
+		     ret == -1 ? strerror(err) : "no error", r->expect,
+		     r->expect == -1 && r->err ? strerror(r->err) : "no error");
+}
+
 static int run_row(const struct row *r)
 {
-	uid_t uid = r->who == MEMBER ? USER_IN_UID : USER_OUT_UID;
-	gid_t group = scull_gid();
-	int status;
-	pid_t pid;
+	static const uid_t uids[] = { [ROOT] = 0, [MEMBER] = USER_IN_UID,
+				      [OUTSIDER] = USER_OUT_UID };
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		FAIL("fork: %s", strerror(errno));
-	if (!pid) {
-		long ret;
-		int fd = -1, err;
-
-		if (r->who != ROOT &&
-		    (setgroups(r->who == MEMBER, &group) || setgid(uid) || setuid(uid)))
-			FAIL("becoming uid %u: %s", uid, strerror(errno));
-		if (r->who != OUTSIDER)
-			fd = dev_open(0, O_RDWR);
-		errno = 0;
-		ret = r->call(fd);
-		err = errno;
-		if (ret != r->expect || (r->expect == -1 && r->err && err != r->err))
-			FAIL("%s: got %ld (%s), expected %ld (%s)", r->name, ret,
-			     ret == -1 ? strerror(err) : "no error", r->expect,
-			     r->expect == -1 && r->err ? strerror(r->err) : "no error");
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		FAIL("waitpid: %s", strerror(errno));
-	return status;
+	return as_user(uids[r->who], row_call, (void *)r);
 }
 
 /* The data before every row, and after it. */

@@ -107,7 +107,7 @@ static long long gen_off(const struct diff *d)
 	}
 }
 
-static unsigned int gen_len(const struct diff *d)
+static unsigned int gen_len_any(const struct diff *d)
 {
 	switch (rnd(10)) {
 	case 0: return 0;
@@ -119,6 +119,16 @@ static unsigned int gen_len(const struct diff *d)
 	case 6: return rnd(10) ? 1 + rnd(300) : DIFF_MAX_LEN - rnd(100);
 	default: return 1 + rnd(16384);
 	}
+}
+
+/* With quanta of a few bytes, every byte written is an allocation: keep
+ * such writes short, so the seeds stay quick.
+ */
+static unsigned int gen_len(const struct diff *d)
+{
+	unsigned int len = gen_len_any(d);
+
+	return d->quantum < 512 && len > 16384 ? 16384 : len;
 }
 
 static const int open_flags[] = {
@@ -173,6 +183,22 @@ static void gen_op(const struct diff *d, struct op *op)
 		op->arg = rnd(2);
 		op->val = op->arg ? qset_values[rnd(11)] : geometry_values[rnd(15)];
 	}
+}
+
+/* The bytes a write stores: cheap to make, different for every seed. */
+static void data_fill(unsigned char *buf, unsigned int len, unsigned int seed)
+{
+	unsigned long long x = seed * 0x9e3779b97f4a7c15ULL + 1;
+	unsigned int i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(buf + i, &x, 8);
+	}
+	for (; i < len; i++)
+		buf[i] = x >> (8 * (i % 8));
 }
 
 static void op_print(const struct op *op, unsigned int i)
@@ -315,7 +341,7 @@ static int do_write(struct diff *d, const struct op *op)
 	long long pos, rs, rt;
 	int es, et = 0, n;
 
-	pattern_fill(d->data, len, 0, op->seed);
+	data_fill(d->data, len, op->seed);
 	pos = write_pos(d, op);
 	/* what fits under scull's limit goes to tmpfs too */
 	if (pos >= 0 && len && (d->flags & O_ACCMODE) != O_RDONLY) {

@@ -125,6 +125,31 @@ TEST(proc_scullseq_small_reads)
 	ASSERT_STR_EQ(text, expected_proc);
 }
 
+/* A device with many quantum sets lists the first 32 and a count. */
+TEST(proc_lists_at_most_32_sets)
+{
+	char text[8192], *p;
+	int fd = dev_open(1, O_RDWR), i;
+
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 1), 0);
+	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 1), 0);
+	for (i = 0; i < 40; i++)
+		pwrite_exact(fd, "s", 1, 2 * i);
+	close(fd);
+	read_text("/proc/scullseq", text, sizeof(text));
+	p = strstr(text, "Device 1: qset 1, q 1, sz 79, limit 268435456, quanta 40\n");
+	ASSERT_TRUE(p);
+	for (i = 0; i < 32; i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "  qset %d: 1 quanta\n", 2 * i);
+		p = strchr(p, '\n') + 1;
+		ASSERT_EQ(strncmp(p, line, strlen(line)), 0);
+	}
+	p = strchr(p, '\n') + 1;
+	ASSERT_EQ(strncmp(p, "  ... 8 more quantum sets\nDevice 2:", 35), 0);
+}
+
 TEST(module_parameters)
 {
 	static const struct {
@@ -157,7 +182,7 @@ TEST(modinfo_describes_module)
 	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F version " SCULL_DIR "/scull.ko"), 0);
 	ASSERT_STR_EQ(out, "1.0.0\n");
 	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F description " SCULL_DIR "/scull.ko"), 0);
-	ASSERT_STR_EQ(out, "scull: LDD3's memory-backed character devices, /dev/scull0..N-1\n");
+	ASSERT_STR_EQ(out, "LDD3's scull: memory-backed devices /dev/scull0..N-1\n");
 	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | cut -d: -f1"), 0);
 	ASSERT_STR_EQ(out, "scull_major\nscull_minor\nscull_nr_devs\nscull_quantum\n"
 			   "scull_qset\nscull_size_limit\n");

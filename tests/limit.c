@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -87,6 +88,60 @@ TEST(small_limit_fills_exactly)
 	close(fd);
 	free(buf);
 	free(back);
+}
+
+static long long cg_current(void)
+{
+	return read_ll("/sys/fs/cgroup/scull-test/memory.current");
+}
+
+/* Run in a fresh memory cgroup: 16 MiB stored are charged to it, and the
+ * charge goes when the data does.
+ */
+static void charged_writer(void *arg)
+{
+	size_t chunk = 1 << 20, i;
+	char *buf = xmalloc(chunk);
+	long long before, stored, trimmed;
+	int fd;
+
+	(void)arg;
+	memset(buf, 0x42, chunk);
+	fd = dev_open(1, O_RDWR);
+	before = cg_current();
+	for (i = 0; i < 16; i++)
+		write_exact(fd, buf, chunk);
+	stored = cg_current();
+	close(fd);
+	close(dev_open(1, O_RDWR | O_TRUNC));
+	trimmed = cg_current();
+	scull_diag("memory.current: %lld before, %lld with 16 MiB stored, %lld after the trim",
+		   before, stored, trimmed);
+	/* the 16 MiB were charged, and all but a page of noise went back */
+	ASSERT_TRUE(stored - before >= 16 << 20);
+	ASSERT_TRUE(trimmed - before < 64 << 10);
+}
+
+TEST(writes_are_charged_to_the_memory_cgroup)
+{
+	char pid[32];
+	int status;
+	pid_t child;
+
+	ASSERT_EQ(run_sh(NULL, 0, "mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup"), 0);
+	ASSERT_EQ(run_sh(NULL, 0, "echo +memory > /sys/fs/cgroup/cgroup.subtree_control && "
+				  "mkdir -p /sys/fs/cgroup/scull-test"), 0);
+	child = fork();
+	if (!child) {
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (run_sh(NULL, 0, "echo %s > /sys/fs/cgroup/scull-test/cgroup.procs", pid))
+			FAIL("cannot join the cgroup");
+		charged_writer(NULL);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	ASSERT_EQ(run_sh(NULL, 0, "rmdir /sys/fs/cgroup/scull-test"), 0);
+	ASSERT_EQ(status, 0);
 }
 
 int main(int argc, char **argv)

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -18,31 +17,11 @@ void scull_setup(void)
 	scull_restore();
 }
 
-static unsigned int scull_major(void)
-{
-	char out[64];
-
-	ASSERT_EQ(run_sh(out, sizeof(out), "awk '$2 == \"scull\" { print $1 }' /proc/devices"), 0);
-	return atoi(out);
-}
-
 TEST(nodes_exist_with_group_and_mode)
 {
-	unsigned int major = scull_major();
-	gid_t gid = scull_gid();
 	struct stat st;
-	int i;
 
-	ASSERT_TRUE(major > 0);
-	for (i = 0; i < SCULL_NR_DEVS; i++) {
-		ASSERT_OK(stat(dev_path(i), &st));
-		ASSERT_TRUE(S_ISCHR(st.st_mode));
-		ASSERT_EQ(major(st.st_rdev), major);
-		ASSERT_EQ(minor(st.st_rdev), i);
-		ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
-		ASSERT_EQ(st.st_gid, gid);
-		ASSERT_EQ(st.st_uid, 0);
-	}
+	nodes_check(0);
 	ASSERT_ERRNO(stat("/dev/scull4", &st), ENOENT);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,9 +184,17 @@ gid_t scull_gid(void)
 	return gr->gr_gid;
 }
 
-int as_user(uid_t uid, void (*fn)(void *), void *arg)
+void become_user(uid_t uid)
 {
 	gid_t group = scull_gid();
+
+	/* the in-group user has scull as a supplementary group */
+	if (setgroups(uid == USER_IN_UID ? 1 : 0, &group) || setgid(uid) || setuid(uid))
+		FAIL("becoming uid %u: %s", uid, strerror(errno));
+}
+
+int as_user(uid_t uid, void (*fn)(void *), void *arg)
+{
 	int status;
 	pid_t pid;
 
@@ -194,10 +203,8 @@ int as_user(uid_t uid, void (*fn)(void *), void *arg)
 	if (pid < 0)
 		FAIL("fork: %s", strerror(errno));
 	if (!pid) {
-		/* the in-group user has scull as a supplementary group */
-		if (setgroups(uid == USER_IN_UID ? 1 : 0, &group) ||
-		    setgid(uid) || setuid(uid))
-			FAIL("becoming uid %u: %s", uid, strerror(errno));
+		if (uid)
+			become_user(uid);
 		fn(arg);
 		fflush(stdout);
 		_exit(0);
@@ -310,6 +317,34 @@ void kmsg_since(const char *marker, char *buf, size_t size)
 	close(fd);
 	if (!seen)
 		FAIL("marker %s not found in the kernel log", marker);
+}
+
+unsigned int scull_major(void)
+{
+	char out[64];
+
+	if (run_sh(out, sizeof(out), "awk '$2 == \"scull\" { print $1 }' /proc/devices"))
+		FAIL("no scull in /proc/devices");
+	return atoi(out);
+}
+
+void nodes_check(unsigned int first_minor)
+{
+	unsigned int major = scull_major();
+	gid_t gid = scull_gid();
+	struct stat st;
+	int i;
+
+	ASSERT_TRUE(major > 0);
+	for (i = 0; i < SCULL_NR_DEVS; i++) {
+		ASSERT_OK(stat(dev_path(i), &st));
+		ASSERT_TRUE(S_ISCHR(st.st_mode));
+		ASSERT_EQ(major(st.st_rdev), major);
+		ASSERT_EQ(minor(st.st_rdev), first_minor + i);
+		ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
+		ASSERT_EQ(st.st_gid, gid);
+		ASSERT_EQ(st.st_uid, 0);
+	}
 }
 
 int module_loaded(void)

@@ -50,12 +50,21 @@ long long read_ll(const char *path);
 ssize_t read_text(const char *path, char *buf, size_t size);
 long long sysfs_attr(int minor, const char *attr);
 
+/* Become a test user: USER_IN_UID gets the scull group as well. */
+void become_user(uid_t uid);
 /*
- * Run fn(arg) in a child that has become the given test user; returns the
- * child's exit status (0 when every assertion in fn held).
+ * Run fn(arg) in a child that has become the given test user (0: stays
+ * root); returns the child's exit status (0 when every assertion in fn
+ * held).
  */
 int as_user(uid_t uid, void (*fn)(void *), void *arg);
 gid_t scull_gid(void);
+
+/* The major in /proc/devices; and every node: char device, numbers from
+ * the first minor on, root, group scull, mode 0660.
+ */
+unsigned int scull_major(void);
+void nodes_check(unsigned int first_minor);
 
 /*
  * Run a shell command; stdout and stderr go to out (NUL-terminated, may be

@@ -90,10 +90,12 @@ jq -n --slurpfile runs runs.json --slurpfile mem memory.json --slurpfile guest g
 				ratio("size-1g.scull"; "size-8m.scull") / ratio("size-1g.tmpfs"; "size-8m.tmpfs")
 			 else null end); 0.95; ">="),
 		target("2 jobs on 2 minors / 1 job"; ratio("minors-2.scull"; "minors-1.scull"); 1.8; ">="),
+		target("(for scale: 2 jobs / 1 job reading /dev/zero)"; ratio("minors-2.ceiling"; "minors-1.ceiling"); 1.8; ">="),
 		target("4 jobs on 4 minors / 1 job (2 CPUs: 2.0 at most)"; ratio("minors-4.scull"; "minors-1.scull"); 1.8; ">="),
 		target("2 readers on one minor / 1 reader"; ratio("readers-2.scull"; "readers-1.scull"); 1.7; ">="),
 		(["randread", "randwrite"][] as $rw | ["libaio", "io_uring"][] as $e
-		 | target("\($rw) \($e) qd8 / psync"; ratio("\($rw)-\($e)-qd8.scull"; "\($rw)-psync-qd1.scull"); 1.0; ">=")),
+		 | target("\($rw) \($e) qd8 / psync"; ratio("\($rw)-\($e)-qd8.scull"; "\($rw)-psync-qd1.scull"); 1.0; ">="),
+		   target("(for scale: the same on tmpfs)"; ratio("\($rw)-\($e)-qd8.tmpfs"; "\($rw)-psync-qd1.tmpfs"); 1.0; ">=")),
 		target("memory used / bytes stored (scull)"; mem("scull"); 1.005; "<="),
 		target("memory used / bytes stored (tmpfs, for scale)"; mem("tmpfs"); 1.005; "<=")
 	 ]}' >results.json

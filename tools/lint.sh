@@ -4,7 +4,8 @@
 # The checks the kernel community runs on every patch, on every file here:
 #   checkpatch.pl --strict --no-tree -f   on src/ and include/
 #   sparse (make C=2) and W=1             against the 6.1 headers
-#   and every shell script through shellcheck
+#   and every shell script through shellcheck; and make install into a
+#   staging folder ships every file it should.
 # checkpatch comes from Debian's linux-source-6.1, unpacked once into the
 # cache.  Exits non-zero on any finding.
 set -euo pipefail
@@ -41,6 +42,22 @@ export KVER KDIR KROOT
 if ! SCULL_KBUILD_ARGS=C=2 "$SCULL_ROOT/tools/build-module.sh" "$SCULL_OUT/lint"; then
 	rc=1
 fi
+
+log "make install DESTDIR (what a package would ship)"
+stage=$(mktemp -d)
+make -s install DESTDIR="$stage" KERNELRELEASE="$KVER" KDIR="$KDIR" >"$stage.log" 2>&1 || {
+	cat "$stage.log"
+	rc=1
+}
+for f in "lib/modules/$KVER/updates/scull.ko" usr/lib/udev/rules.d/60-scull.rules \
+	usr/local/sbin/scull_load usr/local/sbin/scull_unload usr/local/include/scull.h; do
+	[ -f "$stage/$f" ] || {
+		echo "make install did not install $f"
+		rc=1
+	}
+done
+make -s clean KDIR="$KDIR" >/dev/null
+rm -rf "$stage" "$stage.log"
 
 log "shellcheck"
 if ! shellcheck scull_load scull_unload tools/*.sh tools/guest-init tools/guest/*.sh .ci/run; then

@@ -75,7 +75,7 @@ esac
 qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2
 	-nodefaults -no-reboot -display none
 	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
-	-append "console=ttyS0 loglevel=5 panic=-1 mitigations=off tsc=reliable clocksource=tsc")
+	-append "console=ttyS0 loglevel=5 panic=-1 ${SCULL_CMDLINE:-mitigations=off} tsc=reliable clocksource=tsc")
 
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -serial mon:stdio -serial null -serial null

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Waiting, signals and the lock, made deterministic with userfaultfd: a
+ * write whose source buffer's middle page is missing stops inside the
+ * driver, holding the device's lock, until the test supplies the page.
+ *
+ *   - a reader waiting for that lock is interrupted by a signal (EINTR);
+ *   - a writer waiting for it ignores a plain signal but dies of SIGKILL;
+ *   - readers do not wait for each other;
+ *   - a copy cut short by a signal returns the bytes moved so far;
+ *   - the stalled write completes, whole, once the page arrives.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define PAGE 4096
+#define SPAN (3 * PAGE)		/* a stalled buffer: the middle page is missing */
+
+void scull_setup(void)
+{
+	scull_restore();
+}
+
+struct stall {
+	int uffd;
+	unsigned char *buf;	/* three pages; the middle one is missing */
+};
+
+/* Three pages of a pattern, the middle one registered with userfaultfd
+ * and not present.
+ */
+static void stall_init(struct stall *s)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	s->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (s->uffd < 0)
+		FAIL("userfaultfd: %s", strerror(errno));
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_API, &api));
+	s->buf = mmap(NULL, SPAN, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(s->buf != MAP_FAILED);
+	pattern_fill(s->buf, PAGE, 0, 5);
+	pattern_fill(s->buf + 2 * PAGE, PAGE, 2 * PAGE, 5);
+	reg.range.start = (unsigned long)s->buf + PAGE;
+	reg.range.len = PAGE;
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_REGISTER, &reg));
+}
+
+/* Wait until someone faults on the missing page. */
+static void stall_wait(struct stall *s)
+{
+	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	ASSERT_EQ(poll(&p, 1, 10000), 1);
+	ASSERT_EQ(read(s->uffd, &msg, sizeof(msg)), sizeof(msg));
+	ASSERT_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
+	ASSERT_EQ(msg.arg.pagefault.address & ~(PAGE - 1UL), (unsigned long)s->buf + PAGE);
+}
+
+/* Supply the missing page: the pattern's middle page. */
+static void stall_release(struct stall *s)
+{
+	static unsigned char page[PAGE] __attribute__((aligned(PAGE)));
+	struct uffdio_copy copy = {
+		.dst = (unsigned long)s->buf + PAGE,
+		.src = (unsigned long)page,
+		.len = PAGE,
+	};
+
+	pattern_fill(page, PAGE, PAGE, 5);
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_COPY, &copy));
+}
+
+struct writer_arg {
+	struct stall *s;
+	ssize_t ret;
+};
+
+static void *stalled_writer(void *p)
+{
+	struct writer_arg *a = p;
+	int fd = dev_open(0, O_RDWR);
+
+	a->ret = pwrite(fd, a->s->buf, SPAN, 0);
+	close(fd);
+	return NULL;
+}
+
+/* Whether thread tid of this process sits in syscall nr (from /proc). */
+static int in_syscall(pid_t pid, pid_t tid, long nr)
+{
+	char path[64], text[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	read_text(path, text, sizeof(text));
+	return atol(text) == nr;
+}
+
+static void wait_in_syscall(pid_t pid, pid_t tid, long nr)
+{
+	int i;
+
+	for (i = 0; i < 1000 && !in_syscall(pid, tid, nr); i++)
+		usleep(10000);
+	if (i == 1000)
+		FAIL("task %d never entered syscall %ld", tid, nr);
+	usleep(50000);	/* and went to sleep in it */
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+struct reader_arg {
+	pid_t tid;
+	ssize_t ret;
+	int err;
+	unsigned char *buf;
+	size_t len;
+};
+
+static void *blocked_reader(void *p)
+{
+	struct reader_arg *a = p;
+	int fd = dev_open(0, O_RDONLY);
+
+	a->tid = gettid();
+	errno = 0;
+	a->ret = pread(fd, a->buf, a->len, 0);
+	a->err = errno;
+	close(fd);
+	return NULL;
+}
+
+/* A signal handler without SA_RESTART, so an interrupted wait shows. */
+static void catch_sigusr1(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+}
+
+TEST(reader_waiting_for_lock_is_interruptible)
+{
+	struct writer_arg w = { 0 };
+	struct reader_arg r = { 0 };
+	unsigned char back[SPAN];
+	struct stall s;
+	pthread_t wt, rt;
+
+	catch_sigusr1();
+	stall_init(&s);
+	w.s = &s;
+	ASSERT_EQ(pthread_create(&wt, NULL, stalled_writer, &w), 0);
+	stall_wait(&s);		/* the writer holds the lock now */
+	r.buf = back;
+	r.len = sizeof(back);
+	ASSERT_EQ(pthread_create(&rt, NULL, blocked_reader, &r), 0);
+	while (!__atomic_load_n(&r.tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	wait_in_syscall(getpid(), r.tid, SYS_pread64);
+	ASSERT_EQ(pthread_kill(rt, SIGUSR1), 0);
+	ASSERT_EQ(pthread_join(rt, NULL), 0);
+	ASSERT_EQ(r.ret, -1);
+	ASSERT_EQ(r.err, EINTR);
+	/* the writer goes on once its page is there, and stores it all */
+	stall_release(&s);
+	ASSERT_EQ(pthread_join(wt, NULL), 0);
+	ASSERT_EQ(w.ret, SPAN);
+	{
+		int fd = dev_open(0, O_RDONLY);
+
+		pread_exact(fd, back, sizeof(back), 0);
+		pattern_check(back, sizeof(back), 0, 5);
+		close(fd);
+	}
+}
+
+TEST(writer_waiting_for_lock_is_killable)
+{
+	struct writer_arg w = { 0 };
+	struct stall s;
+	pthread_t wt;
+	int status;
+	pid_t child;
+
+	stall_init(&s);
+	w.s = &s;
+	ASSERT_EQ(pthread_create(&wt, NULL, stalled_writer, &w), 0);
+	stall_wait(&s);
+	child = fork();
+	if (!child) {
+		int fd = dev_open(0, O_RDWR);
+
+		catch_sigusr1();
+		pwrite(fd, "x", 1, 0);
+		_exit(3);
+	}
+	wait_in_syscall(child, child, SYS_pwrite64);
+	/* a plain signal does not end the wait (the handler runs later) */
+	ASSERT_OK(kill(child, SIGUSR1));
+	usleep(100000);
+	ASSERT_EQ(waitpid(child, &status, WNOHANG), 0);
+	ASSERT_TRUE(in_syscall(child, child, SYS_pwrite64));
+	/* SIGKILL does */
+	ASSERT_OK(kill(child, SIGKILL));
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	stall_release(&s);
+	ASSERT_EQ(pthread_join(wt, NULL), 0);
+	ASSERT_EQ(w.ret, SPAN);
+	ASSERT_EQ(dev_size(0), SPAN);
+}
+
+/*
+ * A reader stalled on its own destination's middle page holds the lock for
+ * reading: other readers go through.  A signal that arrives meanwhile is
+ * seen once the page is there and that quantum copied: the read returns
+ * the two quanta it moved, not the third.  (A copy to user space waiting
+ * on userfaultfd ends early only for a fatal signal: the fault is
+ * retried until the page arrives.)
+ */
+TEST(readers_share_the_lock_and_a_signal_returns_bytes_moved)
+{
+	unsigned char data[SPAN], back[SPAN];
+	struct reader_arg r = { 0 };
+	struct stall s;
+	pthread_t rt;
+	int fd;
+
+	catch_sigusr1();
+	pattern_fill(data, sizeof(data), 0, 8);
+	fd = dev_open(0, O_RDWR);
+	pwrite_exact(fd, data, sizeof(data), 0);
+	stall_init(&s);
+	r.buf = s.buf;
+	r.len = SPAN;
+	ASSERT_EQ(pthread_create(&rt, NULL, blocked_reader, &r), 0);
+	stall_wait(&s);		/* the reader holds the lock for reading */
+	/* another reader is not held up */
+	pread_exact(fd, back, sizeof(back), 0);
+	ASSERT_MEM_EQ(back, data, sizeof(back));
+	ASSERT_EQ(pthread_kill(rt, SIGUSR1), 0);
+	stall_release(&s);
+	ASSERT_EQ(pthread_join(rt, NULL), 0);
+	ASSERT_EQ(r.ret, 2 * PAGE);
+	ASSERT_MEM_EQ(s.buf, data, 2 * PAGE);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}
