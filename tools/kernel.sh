@@ -50,20 +50,37 @@ KVER=${KVER%-unsigned}
 kdir=$SCULL_CACHE/kernels/$KVER
 if [ ! -f "$kdir/vmlinuz" ]; then
 	log "fetching $image_pkg"
-	tmp=$(mktemp -d "$SCULL_CACHE/tmp.XXXXXX" 2>/dev/null ||
-		{ mkdir -p "$SCULL_CACHE" && mktemp -d "$SCULL_CACHE/tmp.XXXXXX"; })
-	(cd "$tmp" && scull_apt "$release" apt-get download -q "$image_pkg" >/dev/null 2>&1)
-	dpkg-deb -x "$tmp"/*.deb "$tmp/x"
-	mkdir -p "$tmp/k"
-	mv "$tmp/x/boot/vmlinuz-$KVER" "$tmp/k/vmlinuz"
-	mv "$tmp/x/boot/config-$KVER" "$tmp/k/config"
+	mkdir -p "$SCULL_CACHE"
+	tmp=$(mktemp -d "$SCULL_CACHE/tmp.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	# Newer kernels split the image: linux-binary (vmlinuz),
+	# linux-modules, linux-base (config), all for the same version.
+	pkgs="$image_pkg $(scull_apt "$release" apt-cache depends "$image_pkg" |
+		awk -v v="$KVER" '$1 == "Depends:" && $2 ~ /^linux-(binary|modules|base)-/ &&
+			substr($2, length($2) - length(v) + 1) == v { print $2 }')"
+	# shellcheck disable=SC2086  # a list of packages
+	(cd "$tmp" && scull_apt "$release" apt-get download -q $pkgs >/dev/null 2>&1) ||
+		die "cannot download $pkgs"
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$tmp/x"
+	done
+	# merged-/usr packages (Debian 13 on) ship /usr/lib/modules, and
+	# from 7.x vmlinuz and config live there too
+	mods=$tmp/x/usr/lib/modules/$KVER
+	[ -d "$mods" ] || mods=$tmp/x/lib/modules/$KVER
 	mkdir -p "$tmp/k/lib/modules"
-	mv "$tmp/x/lib/modules/$KVER" "$tmp/k/lib/modules/"
+	for f in vmlinuz config; do
+		if [ -f "$tmp/x/boot/$f-$KVER" ]; then
+			mv "$tmp/x/boot/$f-$KVER" "$tmp/k/$f"
+		else
+			mv "$mods/$f" "$tmp/k/$f"
+		fi
+	done
+	mv "$mods" "$tmp/k/lib/modules/"
 	depmod -b "$tmp/k" "$KVER"
 	rm -rf "$kdir"
 	mkdir -p "$(dirname "$kdir")"
 	mv "$tmp/k" "$kdir"
-	rm -rf "$tmp"
 fi
 
 if [ "$on_host" = yes ]; then

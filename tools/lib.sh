@@ -42,7 +42,9 @@ scull_apt() {
 	if [ ! -f "$dir/sources.list" ]; then
 		echo "deb http://deb.debian.org/debian $release main" >"$dir/sources.list"
 	fi
-	"$tool" -o Dir::Etc::sourcelist="$dir/sources.list" \
+	# root owns the private lists, so apt's _apt sandbox cannot write them
+	"$tool" -o APT::Sandbox::User=root \
+		-o Dir::Etc::sourcelist="$dir/sources.list" \
 		-o Dir::Etc::sourceparts=/nonexistent \
 		-o Dir::State::Lists="$dir/lists" \
 		-o Dir::Cache="$dir/cache" "$@"
