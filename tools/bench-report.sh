@@ -119,7 +119,9 @@ fmt_targets() {
 	jq -r '.targets[] | [.name,
 		(if .value == null then "n/a" else (.value | . * 1000 | round / 1000) end),
 		"\(.op) \(.goal | if type == "number" then (. * 1000 | round / 1000) else . end)",
-		(if .met then "met" else "MISSED" end)] | @tsv' results.json
+		(if .value == null then "not run"
+		 elif (.name | test("for scale")) then "control"
+		 elif .met then "met" else "MISSED" end)] | @tsv' results.json
 }
 
 {
@@ -151,7 +153,15 @@ done
 jq -r '.runs[] | select(.group == "compare" and (.workload | startswith("rand-")))
 	| [.workload + " " + .device, .p50_us, .p99_us] | @tsv' results.json >plot-latency.dat
 
-gnuplot <<'EOF'
+# The latency panel only when the run had random workloads to show.
+latency_panel=
+if [ -s plot-latency.dat ]; then
+	latency_panel='set title "4K random: p50 and p99 latency"
+set datafile separator "\t"
+plot "plot-latency.dat" using 2:xtic(1) title "p50", "" using 3 title "p99"'
+fi
+
+gnuplot <<EOF
 set terminal pngcairo size 1500,520 font ",10"
 set output "bench.png"
 set multiplot layout 1,3 title "scull against the kernel's memory devices (fio psync, same boot)"
@@ -172,9 +182,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8
 set xlabel ""
 set ylabel "completion latency, us"
-set title "4K random: p50 and p99 latency"
-set datafile separator "\t"
-plot "plot-latency.dat" using 2:xtic(1) title "p50", "" using 3 title "p99"
+$latency_panel
 unset multiplot
 EOF
 rm -f plot-*.dat

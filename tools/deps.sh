@@ -22,7 +22,7 @@ vm_pkgs="qemu-system-x86 busybox-static fio udev kmod cpio dash jq gcc make libc
 case "$mode" in
 check | shell | soak) pkgs="$vm_pkgs" ;;
 bench) pkgs="$vm_pkgs gnuplot-nox" ;;
-lint) pkgs="sparse shellcheck linux-source-6.1 gcc make libc6-dev perl python3 xz-utils" ;;
+lint) pkgs="sparse shellcheck linux-source-6.1 dkms gcc make libc6-dev perl xz-utils" ;;
 *) die "unknown mode '$mode'" ;;
 esac
 pkgs="$pkgs $*"

@@ -5,7 +5,7 @@
 #   checkpatch.pl --strict --no-tree -f   on src/ and include/
 #   sparse (make C=2) and W=1             against the 6.1 headers
 #   and every shell script through shellcheck; and make install into a
-#   staging folder ships every file it should.
+#   staging folder ships every file it should, and dkms builds the module.
 # checkpatch comes from Debian's linux-source-6.1, unpacked once into the
 # cache.  Exits non-zero on any finding.
 set -euo pipefail
@@ -58,6 +58,25 @@ for f in "lib/modules/$KVER/updates/scull.ko" usr/lib/udev/rules.d/60-scull.rule
 done
 make -s clean KDIR="$KDIR" >/dev/null
 rm -rf "$stage" "$stage.log"
+
+log "dkms build (dkms.conf, and its version is the module's)"
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+grep -q "#define SCULL_VERSION[[:space:]]*\"$ver\"" src/main.c || {
+	echo "dkms.conf says version $ver, src/main.c says otherwise"
+	rc=1
+}
+dk=$(mktemp -d)
+mkdir -p "$dk/src/scull-$ver" "$dk/tree"
+cp -r Kbuild Makefile dkms.conf src include "$dk/src/scull-$ver/"
+if ! dkms add -m scull -v "$ver" --sourcetree "$dk/src" --dkmstree "$dk/tree" >"$dk/log" 2>&1 ||
+	! dkms build -m scull -v "$ver" -k "$KVER" --sourcetree "$dk/src" --dkmstree "$dk/tree" \
+		>>"$dk/log" 2>&1 ||
+	[ -z "$(find "$dk/tree" -name 'scull.ko*' -path "*/$KVER/*")" ]; then
+	cat "$dk/log"
+	echo "dkms did not build scull.ko for $KVER"
+	rc=1
+fi
+rm -rf "$dk"
 
 log "shellcheck"
 if ! shellcheck scull_load scull_unload tools/*.sh tools/guest-init tools/guest/*.sh .ci/run; then
