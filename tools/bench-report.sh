@@ -107,11 +107,13 @@ fmt_rows() {
 		| ($r[] | select(.group == "compare")) as $x
 		| ($r[] | select(.group == "compare" and .workload == $x.workload and .device == "scull")) as $s
 		| [$x.workload, $x.device, ($x.mibs | . * 10 | round / 10), ($x.iops | round),
+		   "\($x.iops_rounds | min)-\($x.iops_rounds | max)",
 		   ($x.p50_us | . * 10 | round / 10), ($x.p99_us | . * 10 | round / 10),
 		   (if $x.device == "scull" then "-" else ($s.iops / $x.iops | . * 100 | round / 100) end)]
 		| @tsv' results.json
 	jq -r '.runs[] | select(.group != "compare")
 		| [.workload, .device, (.mibs | . * 10 | round / 10), (.iops | round),
+		   "\(.iops_rounds | min)-\(.iops_rounds | max)",
 		   (.p50_us | . * 10 | round / 10), (.p99_us | . * 10 | round / 10), "-"] | @tsv' results.json
 }
 
@@ -130,9 +132,9 @@ fmt_targets() {
 	jq -r '"Guest: Linux \(.guest.kernel), \(.guest.cpus) vCPUs, \(.guest.mem_kb / 1024 | round) MiB; each figure the median of \(.runs[0].rounds) runs of \(.guest.runtime_s) s; CPU: \(.guest.cpu)."' results.json
 	echo "ceiling = /dev/zero for reads, /dev/null for writes; brd = /dev/ram0 with direct=1, brd-cache = /dev/ram0 through the page cache; psync unless named."
 	echo
-	echo "| workload | device | MiB/s | IOPS | p50 us | p99 us | scull / this |"
-	echo "|---|---|---|---|---|---|---|"
-	fmt_rows | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }'
+	echo "| workload | device | MiB/s | IOPS | IOPS, slowest-fastest run | p50 us | p99 us | scull / this |"
+	echo "|---|---|---|---|---|---|---|---|"
+	fmt_rows | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
 	echo
 	echo "| target | value | goal | |"
 	echo "|---|---|---|---|"
@@ -166,9 +168,10 @@ set terminal pngcairo size 1500,520 font ",10"
 set output "bench.png"
 set multiplot layout 1,3 title "scull against the kernel's memory devices (fio psync, same boot)"
 set logscale x 2
+set logscale y 10
 set xtics ("4K" 4, "64K" 64, "1M" 1024)
 set xlabel "block size"
-set ylabel "MiB/s"
+set ylabel "MiB/s (log scale)"
 set key top left
 set grid
 set title "sequential read"
@@ -176,6 +179,7 @@ plot for [d in "scull tmpfs brd brd-cache ceiling"] "plot-read-".d.".dat" using 
 set title "sequential write"
 plot for [d in "scull tmpfs brd brd-cache ceiling"] "plot-write-".d.".dat" using 1:2 with linespoints title d
 unset logscale x
+unset logscale y
 set xtics rotate by -30 font ",8"
 set style data histograms
 set style histogram clustered gap 1
