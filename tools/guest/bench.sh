@@ -53,9 +53,30 @@ direct_of() { [ "$1" = brd ] && echo 1 || echo 0; }
 ncpu=$(nproc)
 cpus_for() { [ "$1" -le 1 ] && echo 0 || echo "0-$((ncpu - 1))"; }
 
+# Every workload on every device it is compared on: NAME DEVICE RW BS.
+compared() {
+	for w in $workloads; do
+		# shellcheck disable=SC2046  # split the workload's fields
+		set -- $(echo "$w" | tr ':' ' ')
+		for dev in scull tmpfs brd brd-cache ceiling; do
+			echo "$1 $dev $2 $3"
+		done
+	done
+}
+
+# Where the size runs keep their data: the small size on scull1 or a
+# second tmpfs file, the large one where the other runs go.
+size_file() {
+	case "$1:$2" in
+	scull:8M) echo /dev/scull1 ;;
+	tmpfs:8M) echo /mnt/tmpfs/small ;;
+	*) file_of "$1" read ;;
+	esac
+}
+
 # The plan: one line per step.
-#   fio  ID GROUP WORKLOAD DEVICE RW BS SIZE ENGINE DEPTH JOBS TEMPLATE
-#   fill DEVICE SIZE          prefill a device
+#   fio  ID GROUP WORKLOAD DEVICE RW BS SIZE ENGINE DEPTH JOBS TEMPLATE [FILE]
+#   fill DEVICE SIZE [FILE]   prefill a device (or FILE in its place)
 #   trim DEVICE               empty it
 plan() {
 	for dev in scull tmpfs brd brd-cache; do
@@ -63,21 +84,13 @@ plan() {
 	done
 	# an unrecorded pass first: the first runs of a boot come out slow
 	if [ -z "${QUICK:-}" ]; then
-		for w in $workloads; do
-			# shellcheck disable=SC2046  # split the workload's fields
-			set -- $(echo "$w" | tr ':' ' ')
-			for dev in scull tmpfs brd brd-cache ceiling; do
-				echo "warm $dev $2 $3"
-			done
+		compared | while read -r name dev rw bs; do
+			echo "warm $dev $rw $bs"
 		done
 	fi
 	for r in $(seq "$rounds"); do
-		for w in $workloads; do
-			# shellcheck disable=SC2046  # split the workload's fields
-			set -- $(echo "$w" | tr ':' ' ')
-			for dev in scull tmpfs brd brd-cache ceiling; do
-				echo "fio $1.$dev.r$r compare $1 $dev $2 $3 $size psync 1 1 job.fio"
-			done
+		compared | while read -r name dev rw bs; do
+			echo "fio $name.$dev.r$r compare $name $dev $rw $bs $size psync 1 1 job.fio"
 		done
 		for rw in randread randwrite; do
 			for e in psync libaio io_uring; do
@@ -96,17 +109,26 @@ plan() {
 			done
 		done
 	done
-	for dev in scull tmpfs; do
-		for s in 8M $large; do
-			echo "trim $dev"
-			echo "fill $dev $s"
-			for r in $(seq "$rounds"); do
+	# 8 MiB and $large stored side by side (scull1 and scull0, two tmpfs
+	# files), so that every round measures both sizes under the same
+	# conditions
+	echo "trim scull"
+	echo "trim tmpfs"
+	for s in 8M $large; do
+		echo "fill scull $s $(size_file scull "$s")"
+		echo "fill tmpfs $s $(size_file tmpfs "$s")"
+	done
+	for r in $(seq "$rounds"); do
+		for dev in scull tmpfs; do
+			for s in 8M $large; do
 				w=size-$(echo "$s" | tr 'MG' 'mg')
-				echo "fio $w.$dev.r$r size $w $dev randread 4k $s psync 1 1 job.fio"
+				echo "fio $w.$dev.r$r size $w $dev randread 4k $s psync 1 1 job.fio $(size_file "$dev" "$s")"
 			done
 		done
-		echo "trim $dev"
 	done
+	echo "trim scull"
+	echo "trim scull1"
+	echo "trim tmpfs"
 	for m in 0 1 2 3; do
 		echo "fill scull$m $size"
 	done
@@ -143,7 +165,7 @@ fill() {
 	dev=$1
 	case "$dev" in
 	scull[0-9]) file=/dev/$dev dev=scull ;;
-	*) file=$(file_of "$dev" write) ;;
+	*) file=${3:-$(file_of "$dev" write)} ;;
 	esac
 	BENCH_FILE=$file BENCH_SIZE=$2 BENCH_DIRECT=$(direct_of "$dev") \
 		fio --output-format=json --output="$R/fill.json" fio/bench/prefill.fio >"$R/fill.log" 2>&1
@@ -158,12 +180,13 @@ fill() {
 trim() {
 	case "$1" in
 	scull) : >/dev/scull0 ;;
-	tmpfs) rm -f /mnt/tmpfs/file ;;
+	scull[0-9]) : >"/dev/$1" ;;
+	tmpfs) rm -f /mnt/tmpfs/file /mnt/tmpfs/small ;;
 	esac
 }
 
 printf 'id\tgroup\tworkload\tdevice\trw\tbs\tsize\tengine\tdepth\tjobs\n' >"$R/runs.tsv"
-plan | while read -r kind a b c d e f g h i j k; do
+plan | while read -r kind a b c d e f g h i j k l; do
 	case "$kind" in
 	warm)
 		BENCH_FILE=$(file_of "$a" "$b") BENCH_RW=$b BENCH_BS=$c BENCH_SIZE=$size \
@@ -171,7 +194,7 @@ plan | while read -r kind a b c d e f g h i j k; do
 		BENCH_DIRECT=$(direct_of "$a") BENCH_RUNTIME=1 \
 			fio --output-format=json fio/bench/job.fio >/dev/null 2>&1
 		;;
-	fill) fill "$a" "$b" ;;
+	fill) fill "$a" "$b" "$c" ;;
 	trim) trim "$a" ;;
 	fio)
 		id=$a group=$b workload=$c dev=$d
@@ -180,7 +203,7 @@ plan | while read -r kind a b c d e f g h i j k; do
 		if [ "$k" = ../many-jobs.fio ]; then
 			fio --output-format=json --output="$R/$id.json" fio/many-jobs.fio >"$R/$id.log" 2>&1
 		else
-			BENCH_FILE=$(file_of "$dev" "$e") BENCH_RW=$e BENCH_BS=$f BENCH_SIZE=$g \
+			BENCH_FILE=${l:-$(file_of "$dev" "$e")} BENCH_RW=$e BENCH_BS=$f BENCH_SIZE=$g \
 			BENCH_ENGINE=$h BENCH_DEPTH=$i BENCH_JOBS=$j BENCH_CPUS=$(cpus_for "$j") \
 			BENCH_DIRECT=$(direct_of "$dev") BENCH_RUNTIME=$runtime \
 				fio --output-format=json --output="$R/$id.json" "fio/bench/$k" >"$R/$id.log" 2>&1
