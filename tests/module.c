@@ -39,17 +39,6 @@ static void unload(void)
 	ASSERT_TRUE(!module_loaded());
 }
 
-/* Nothing of scull is registered anywhere. */
-static void nothing_registered(void)
-{
-	ASSERT_TRUE(!module_loaded());
-	ASSERT_NE(run_sh(NULL, 0, "grep -qw scull /proc/devices"), 0);
-	ASSERT_ERRNO(access("/sys/class/scull", F_OK), ENOENT);
-	ASSERT_ERRNO(access("/proc/scullmem", F_OK), ENOENT);
-	ASSERT_ERRNO(access("/proc/scullseq", F_OK), ENOENT);
-	ASSERT_ERRNO(access("/dev/scull0", F_OK), ENOENT);
-}
-
 TEST(rmmod_of_open_device_is_refused)
 {
 	char out[1024], buf[8];
@@ -261,14 +250,12 @@ TEST(load_refuses_unknown_parameter)
 	nothing_registered();
 }
 
-/* Free memory: the buddy allocator's (MemFree) and the per-CPU lists'. */
+/* Free memory: the buddy allocator's and the per-CPU lists' (free-kb.sh). */
 static long long mem_free_kb(void)
 {
 	char text[64];
 
-	ASSERT_EQ(run_sh(text, sizeof(text),
-			 "pcp=$(awk '$1 == \"count:\" { s += $2 } END { print s * 4 }' /proc/zoneinfo); "
-			 "awk -v pcp=$pcp '/^MemFree:/ { print $2 + pcp }' /proc/meminfo"), 0);
+	ASSERT_EQ(run_sh(text, sizeof(text), "sh " SCULL_DIR "/guest/free-kb.sh"), 0);
 	return atoll(text);
 }
 

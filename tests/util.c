@@ -352,6 +352,16 @@ int module_loaded(void)
 	return access("/sys/module/scull", F_OK) == 0;
 }
 
+void nothing_registered(void)
+{
+	ASSERT_TRUE(!module_loaded());
+	ASSERT_NE(run_sh(NULL, 0, "grep -qw scull /proc/devices"), 0);
+	ASSERT_ERRNO(access("/sys/class/scull", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/proc/scullmem", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/proc/scullseq", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/dev/scull0", F_OK), ENOENT);
+}
+
 int scull_reload(const char *params)
 {
 	char out[4096];

@@ -78,6 +78,10 @@ void kmsg_mark(char *marker, size_t size);
 void kmsg_since(const char *marker, char *buf, size_t size);
 
 int module_loaded(void);
+/* Nothing of scull is registered anywhere: module, major, class, /proc
+ * files, nodes.
+ */
+void nothing_registered(void);
 /* Unload and load with the given parameters through the project scripts. */
 int scull_reload(const char *params);
 /* Make sure scull is loaded with defaults and its devices are empty. */

@@ -217,10 +217,7 @@ done
 
 # Memory: what 256 MiB stored costs the kernel, counting free pages
 # (buddy and per-CPU lists) before and after; tmpfs alongside for scale.
-free_kb() {
-	pcp=$(awk '$1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo)
-	awk -v pcp="$pcp" '/^MemFree:/ { print $2 + pcp }' /proc/meminfo
-}
+free_kb() { sh guest/free-kb.sh; }
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 
 echo "# memory: 256 MiB into scull0, then into a tmpfs file"
