@@ -35,16 +35,17 @@
 #define WRITERS		2		/* per minor */
 #define MAX_WORKERS	32
 
+enum role { R_WRITE, R_READ, R_TRIM, R_SEEK, R_IOCTL, R_OPEN, R_THREADS, R_NR };
+
 struct shared {
 	volatile int stop;
 	unsigned long gen[SCULL_NR_DEVS];	/* trim generations */
-	unsigned long counts[8];		/* per role, for the log */
+	unsigned long counts[R_NR];		/* per role, for the log */
 };
 
 static struct shared *sh;
 
-enum role { R_WRITE, R_READ, R_TRIM, R_SEEK, R_IOCTL, R_OPEN, R_THREADS };
-static const char *const role_names[] = {
+static const char *const role_names[R_NR] = {
 	"writes", "reads", "trims", "seeks", "ioctls", "opens", "thread reads",
 };
 
@@ -312,7 +313,7 @@ static void stress(unsigned int secs)
 			failed = 1;
 		}
 	}
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < R_NR; i++)
 		scull_diag("%s: %lu", role_names[i], sh->counts[i]);
 	ASSERT_EQ(failed, 0);
 	ASSERT_TRUE(sh->counts[R_WRITE] > 0 && sh->counts[R_READ] > 0 && sh->counts[R_TRIM] > 0);

@@ -67,6 +67,11 @@ jq -n --slurpfile runs runs.json --slurpfile mem memory.json --slurpfile guest g
 		       elif $op == ">=" then $value >= $goal
 		       elif $op == "<=" then $value <= $goal
 		       else $value > $goal end), op: $op};
+	  # scull against the three memory devices, on workload $w
+	  def baselines($w; $tmpfs; $brd):
+		target("\($w): scull / tmpfs"; ratio("\($w).scull"; "\($w).tmpfs"); $tmpfs; ">="),
+		target("\($w): scull / brd"; ratio("\($w).scull"; "\($w).brd"); $brd; ">="),
+		target("\($w): scull / brd-cache"; ratio("\($w).scull"; "\($w).brd-cache"); $brd; ">=");
 	{guest: $guest[0],
 	 runs: $r,
 	 memory: $mem[0],
@@ -77,14 +82,8 @@ jq -n --slurpfile runs runs.json --slurpfile mem memory.json --slurpfile guest g
 		target("4k seq write: scull / /dev/null, above tmpfs / /dev/null";
 			ratio("seq-write-4k.scull"; "seq-write-4k.ceiling");
 			ratio("seq-write-4k.tmpfs"; "seq-write-4k.ceiling"); ">"),
-		(["seq-read-4k", "seq-write-4k", "rand-read-4k", "rand-write-4k"][] as $w
-		 | target("\($w): scull / tmpfs"; ratio("\($w).scull"; "\($w).tmpfs"); 1.1; ">="),
-		   target("\($w): scull / brd"; ratio("\($w).scull"; "\($w).brd"); 2; ">="),
-		   target("\($w): scull / brd-cache"; ratio("\($w).scull"; "\($w).brd-cache"); 2; ">=")),
-		(["seq-read-1m", "seq-write-1m"][] as $w
-		 | target("\($w): scull / tmpfs"; ratio("\($w).scull"; "\($w).tmpfs"); 1.0; ">="),
-		   target("\($w): scull / brd"; ratio("\($w).scull"; "\($w).brd"); 1.0; ">="),
-		   target("\($w): scull / brd-cache"; ratio("\($w).scull"; "\($w).brd-cache"); 1.0; ">=")),
+		(["seq-read-4k", "seq-write-4k", "rand-read-4k", "rand-write-4k"][] | baselines(.; 1.1; 2)),
+		(["seq-read-1m", "seq-write-1m"][] | baselines(.; 1.0; 1.0)),
 		target("size independence: scull (1G/8M) / tmpfs (1G/8M)";
 			(if ratio("size-1g.tmpfs"; "size-8m.tmpfs") then
 				ratio("size-1g.scull"; "size-8m.scull") / ratio("size-1g.tmpfs"; "size-8m.tmpfs")

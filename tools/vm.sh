@@ -59,10 +59,11 @@ PROGS="$progs"
 TESTS="$TESTS"
 QUICK="$QUICK"
 KVER="$KVER"
-SCULL_DIFF_SEEDS="${SCULL_DIFF_SEEDS:-100}"
-SCULL_DIFF_OPS="${SCULL_DIFF_OPS:-100000}"
-SCULL_STRESS_SECONDS="${SCULL_STRESS_SECONDS:-600}"
 EOF
+# the soak's knobs, when given; their defaults are the guest programs'
+for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS; do
+	[ -z "${!v:-}" ] || echo "$v=\"${!v}\"" >>"$run/guest.conf"
+done
 log "packing the initramfs"
 TESTBIN=$out/tests MODULE=$out/module/scull.ko \
 	"$SCULL_ROOT/tools/initramfs.sh" "$run/initramfs.cpio" "$run/guest.conf"
