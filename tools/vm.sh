@@ -84,6 +84,15 @@ qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2
 	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
 	-append "console=ttyS0 loglevel=5 panic=-1 tsc=reliable clocksource=tsc $cmdline")
 
+# One guest at a time on this machine: guests distort each other's timings
+# and share two cores.  A second run (another checkout, a helper) waits.
+mkdir -p "$SCULL_CACHE"
+exec 8>"$SCULL_CACHE/guest.lock"
+if ! flock -n 8; then
+	log "another guest is running: waiting for it"
+	flock 8
+fi
+
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -serial mon:stdio -serial null -serial null
 fi
