@@ -11,6 +11,7 @@
 #include <linux/uio.h>
 
 #include "scull.h"
+#include "scull_compat.h"
 
 static struct scull_store *scull_store_of(struct file *filp)
 {
@@ -36,6 +37,13 @@ static int scull_open(struct inode *inode, struct file *filp)
 	struct scull_dev *dev = container_of(inode->i_cdev, struct scull_dev,
 					     cdev);
 	struct scull_store *st = &dev->store;
+
+	/*
+	 * The VFS refuses O_DIRECT after ->open (there is no direct I/O to a
+	 * char device): refuse it here, before a trim could lose data.
+	 */
+	if (filp->f_flags & O_DIRECT)
+		return -EINVAL;
 
 	filp->private_data = dev;
 	/* f_pos updates are atomic as for a regular file; NOWAIT is honoured */
@@ -71,7 +79,8 @@ static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 
 /*
  * Write at *@ppos, or at the end with @append, and leave *@ppos after the
- * last byte stored.  With @nowait, never sleep on the lock or allocate.
+ * last byte stored.  With @nowait, never sleep on the lock or allocate:
+ * store everything or return -EAGAIN.
  */
 static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 			      loff_t *ppos, bool append, bool nowait)
@@ -86,7 +95,7 @@ static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 		return -ERESTARTSYS;
 	}
 	pos = append ? st->size : *ppos;
-	ret = scull_store_write(st, from, pos, !nowait);
+	ret = scull_store_write(st, from, pos, nowait);
 	up_write(&st->rwsem);
 	if (ret > 0)
 		*ppos = pos + ret;
@@ -151,7 +160,7 @@ static loff_t scull_seek_data_hole(struct scull_store *st, loff_t off,
 static loff_t scull_llseek(struct file *filp, loff_t off, int whence)
 {
 	struct scull_store *st = scull_store_of(filp);
-	loff_t pos;
+	loff_t pos, size;
 
 	switch (whence) {
 	case SEEK_SET:
@@ -162,7 +171,10 @@ static loff_t scull_llseek(struct file *filp, loff_t off, int whence)
 			return -EINVAL;
 		break;
 	case SEEK_END:
-		if (check_add_overflow(READ_ONCE(st->size), off, &pos))
+		size = scull_store_size(st);
+		if (size < 0)
+			return size;
+		if (check_add_overflow(size, off, &pos))
 			return -EINVAL;
 		break;
 	case SEEK_DATA:
@@ -193,6 +205,8 @@ const struct file_operations scull_fops = {
 	.llseek		= scull_llseek,
 	.poll		= scull_poll,
 	.fsync		= noop_fsync,
+	.splice_read	= scull_splice_read,
+	.splice_write	= iter_file_splice_write,
 	.unlocked_ioctl	= scull_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
+	.compat_ioctl	= scull_compat_ioctl,
 };

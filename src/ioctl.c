@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/uaccess.h>
 
@@ -142,4 +143,19 @@ long scull_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return scull_field_set(st, scull_cmd_field(cmd), arg, NULL);
 	}
 	return -ENOTTY;
+}
+
+/*
+ * 32-bit callers on a 64-bit kernel.  The S, G and X commands carry a
+ * pointer, which compat_ptr() widens (on s390 it also clears bit 31); T, H,
+ * Q and RESET carry a plain integer, which must reach scull_ioctl() as it
+ * is -- so compat_ptr_ioctl(), which converts every argument, will not do.
+ * The direction bits of the command tell which is which.
+ */
+long scull_compat_ioctl(struct file *filp, unsigned int cmd,
+			unsigned long arg)
+{
+	if (_IOC_DIR(cmd) != _IOC_NONE)
+		arg = (unsigned long)compat_ptr(arg);
+	return scull_ioctl(filp, cmd, arg);
 }

@@ -18,8 +18,10 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/wait_bit.h>
 
 #include "scull.h"
+#include "scull_compat.h"
 
 #define SCULL_VERSION		"1.0.0"
 #define SCULL_NR_DEVS_MAX	256
@@ -116,12 +118,16 @@ MODULE_PARM_DESC(scull_size_limit,
 		 "Bytes one device may hold, K/M/G allowed (default 256M)");
 
 static dev_t scull_devt;
-static struct scull_dev *scull_devices;
+static struct scull_dev **scull_devices;
+struct class *scull_class;
 
-static struct class scull_class = {
-	.name		= SCULL_NAME,
-	.dev_groups	= scull_dev_groups,
-};
+/*
+ * Device releases still to run.  They are this module's code and may run
+ * after everything else is torn down (a struct device is released when its
+ * last reference goes, and CONFIG_DEBUG_KOBJECT_RELEASE delays that on
+ * purpose), so module exit waits for the count to reach zero.
+ */
+static atomic_t scull_releases_pending = ATOMIC_INIT(0);
 
 /* Checks across parameters; each one alone was checked when it was set. */
 static int __init scull_check_params(void)
@@ -131,7 +137,15 @@ static int __init scull_check_params(void)
 		       scull_minor, scull_nr_devs, MINORMASK);
 		return -EINVAL;
 	}
-	if (scull_geometry_check(scull_quantum, scull_qset)) {
+	switch (scull_geometry_check(scull_quantum, scull_qset,
+				     scull_size_limit)) {
+	case 0:
+		break;
+	case -EFBIG:
+		pr_err("invalid scull_size_limit=%llu with scull_quantum=%u and scull_qset=%u: more quantum sets than this kernel can index\n",
+		       scull_size_limit, scull_quantum, scull_qset);
+		return -EINVAL;
+	default:
 		pr_err("invalid scull_quantum=%u with scull_qset=%u: a quantum set may span at most %u bytes\n",
 		       scull_quantum, scull_qset, SCULL_QSET_BYTES_MAX);
 		return -EINVAL;
@@ -157,49 +171,102 @@ static int __init scull_region_get(void)
 	return err;
 }
 
-/*
- * Bring up one minor.  The store is ready before cdev_add() makes the
- * device live, and the device (and its uevent) comes last, so udev never
- * sees a node that cannot be opened.
+/**
+ * scull_device_init() - prepare the device and cdev of one node
+ * @device: the device, in the scull class; @release frees its container
+ * @cdev: the character device, serving @fops
+ * @devt: the node's numbers
+ * @fops: what the node does
+ * @release: called when the last reference to @device goes; it must call
+ *	scull_device_released() as its last step
+ *
+ * Nothing becomes visible: cdev_device_add() does that once the container
+ * is ready.  From here on the container is freed by put_device(@device),
+ * never directly.  The caller names the device.
  */
-static int __init scull_dev_add(struct scull_dev *dev, unsigned int index)
+void scull_device_init(struct device *device, struct cdev *cdev,
+		       dev_t devt, const struct file_operations *fops,
+		       void (*release)(struct device *device))
 {
-	dev_t devt = scull_devt + index;
+	atomic_inc(&scull_releases_pending);
+	device_initialize(device);
+	device->class = scull_class;
+	device->devt = devt;
+	device->release = release;
+	cdev_init(cdev, fops);
+	cdev->owner = THIS_MODULE;
+}
+
+/**
+ * scull_device_released() - the last step of every device release
+ */
+void scull_device_released(void)
+{
+	if (atomic_dec_and_test(&scull_releases_pending))
+		wake_up_var(&scull_releases_pending);
+}
+
+static void scull_dev_release(struct device *device)
+{
+	kfree(container_of(device, struct scull_dev, device));
+	scull_device_released();
+}
+
+/* A memory device, ready to be added, or an ERR_PTR. */
+static struct scull_dev * __init scull_dev_alloc(unsigned int index)
+{
+	struct scull_dev *dev;
 	int err;
 
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
 	dev->index = index;
 	scull_store_init(&dev->store, scull_quantum, scull_qset,
 			 scull_size_limit);
-	cdev_init(&dev->cdev, &scull_fops);
-	dev->cdev.owner = THIS_MODULE;
-	err = cdev_add(&dev->cdev, devt, 1);
+	scull_device_init(&dev->device, &dev->cdev, scull_devt + index,
+			  &scull_fops, scull_dev_release);
+	dev->device.groups = scull_dev_groups;
+	err = dev_set_name(&dev->device, SCULL_NAME "%u", index);
 	if (err) {
-		pr_err("cannot add cdev for scull%u: %d\n", index, err);
-		return err;
+		put_device(&dev->device);
+		return ERR_PTR(err);
 	}
-	dev->device = device_create(&scull_class, NULL, devt, dev,
-				    SCULL_NAME "%u", index);
-	if (IS_ERR(dev->device)) {
-		err = PTR_ERR(dev->device);
-		pr_err("cannot create device scull%u: %d\n", index, err);
-		cdev_del(&dev->cdev);
-		return err;
-	}
-	return 0;
+	return dev;
 }
 
-/* Take one minor down, in the reverse order of scull_dev_add(). */
-static void scull_dev_remove(struct scull_dev *dev)
+/* Free the stored bytes and drop our reference to every device. */
+static void scull_devs_put(void)
 {
-	device_destroy(&scull_class, dev->cdev.dev);
-	cdev_del(&dev->cdev);
-	down_write(&dev->store.rwsem);
-	scull_store_trim(&dev->store);
-	up_write(&dev->store.rwsem);
+	unsigned int i;
+
+	for (i = 0; i < scull_nr_devs && scull_devices[i]; i++) {
+		struct scull_dev *dev = scull_devices[i];
+
+		down_write(&dev->store.rwsem);
+		scull_store_trim(&dev->store);
+		up_write(&dev->store.rwsem);
+		put_device(&dev->device);
+	}
+	kfree(scull_devices);
 }
 
+static void scull_wait_releases(void)
+{
+	wait_var_event(&scull_releases_pending,
+		       !atomic_read(&scull_releases_pending));
+}
+
+/*
+ * The order matters.  Everything a node needs -- its store, its device,
+ * the /proc files that show it -- exists before the first cdev_device_add()
+ * makes a node visible, and that is the last step that can fail.  Exit
+ * undoes it in reverse: no node is visible when /proc goes, and the module
+ * waits for the device releases, its own code, before it goes.
+ */
 static int __init scull_init(void)
 {
+	struct scull_dev *dev;
 	unsigned int i;
 	int err;
 
@@ -209,23 +276,36 @@ static int __init scull_init(void)
 	err = scull_region_get();
 	if (err)
 		return err;
-	err = class_register(&scull_class);
-	if (err)
+	scull_class = scull_class_create(SCULL_NAME);
+	if (IS_ERR(scull_class)) {
+		err = PTR_ERR(scull_class);
 		goto out_unregister_region;
+	}
 	scull_devices = kcalloc(scull_nr_devs, sizeof(*scull_devices),
 				GFP_KERNEL);
 	if (!scull_devices) {
 		err = -ENOMEM;
-		goto out_unregister_class;
+		goto out_destroy_class;
 	}
 	for (i = 0; i < scull_nr_devs; i++) {
-		err = scull_dev_add(&scull_devices[i], i);
-		if (err)
-			goto out_remove_devs;
+		dev = scull_dev_alloc(i);
+		if (IS_ERR(dev)) {
+			err = PTR_ERR(dev);
+			goto out_put_devs;
+		}
+		scull_devices[i] = dev;
 	}
 	err = scull_proc_init(scull_devices, scull_nr_devs);
 	if (err)
-		goto out_remove_devs;
+		goto out_put_devs;
+	for (i = 0; i < scull_nr_devs; i++) {
+		dev = scull_devices[i];
+		err = cdev_device_add(&dev->cdev, &dev->device);
+		if (err) {
+			pr_err("cannot add scull%u: %d\n", i, err);
+			goto out_del_devs;
+		}
+	}
 
 	pr_info("%u devices, major %u, minors %u-%u, quantum %u, qset %u, limit %llu bytes\n",
 		scull_nr_devs, MAJOR(scull_devt), MINOR(scull_devt),
@@ -233,12 +313,16 @@ static int __init scull_init(void)
 		scull_qset, scull_size_limit);
 	return 0;
 
-out_remove_devs:
+out_del_devs:
 	while (i--)
-		scull_dev_remove(&scull_devices[i]);
-	kfree(scull_devices);
-out_unregister_class:
-	class_unregister(&scull_class);
+		cdev_device_del(&scull_devices[i]->cdev,
+				&scull_devices[i]->device);
+	scull_proc_exit();
+out_put_devs:
+	scull_devs_put();
+	scull_wait_releases();
+out_destroy_class:
+	class_destroy(scull_class);
 out_unregister_region:
 	unregister_chrdev_region(scull_devt, scull_nr_devs);
 	return err;
@@ -249,11 +333,13 @@ static void __exit scull_exit(void)
 {
 	unsigned int i = scull_nr_devs;
 
-	scull_proc_exit();
 	while (i--)
-		scull_dev_remove(&scull_devices[i]);
-	kfree(scull_devices);
-	class_unregister(&scull_class);
+		cdev_device_del(&scull_devices[i]->cdev,
+				&scull_devices[i]->device);
+	scull_proc_exit();
+	scull_devs_put();
+	scull_wait_releases();
+	class_destroy(scull_class);
 	unregister_chrdev_region(scull_devt, scull_nr_devs);
 }
 module_exit(scull_exit);

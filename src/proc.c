@@ -16,7 +16,7 @@
 
 #define SCULL_PROC_QSETS	32
 
-static struct scull_dev *scull_proc_devs;
+static struct scull_dev **scull_proc_devs;
 static unsigned int scull_proc_nr_devs;
 
 static int scull_proc_show_dev(struct seq_file *m, struct scull_dev *dev)
@@ -49,7 +49,7 @@ static int scull_mem_show(struct seq_file *m, void *v)
 	int err;
 
 	for (i = 0; i < scull_proc_nr_devs; i++) {
-		err = scull_proc_show_dev(m, &scull_proc_devs[i]);
+		err = scull_proc_show_dev(m, scull_proc_devs[i]);
 		if (err)
 			return err;
 	}
@@ -60,7 +60,7 @@ static void *scull_seq_start(struct seq_file *m, loff_t *pos)
 {
 	if (*pos >= scull_proc_nr_devs)
 		return NULL;
-	return &scull_proc_devs[*pos];
+	return scull_proc_devs[*pos];
 }
 
 static void *scull_seq_next(struct seq_file *m, void *v, loff_t *pos)
@@ -92,7 +92,7 @@ static const struct seq_operations scull_seq_ops = {
  *
  * Return: 0 or -ENOMEM.
  */
-int scull_proc_init(struct scull_dev *devs, unsigned int nr_devs)
+int scull_proc_init(struct scull_dev **devs, unsigned int nr_devs)
 {
 	scull_proc_devs = devs;
 	scull_proc_nr_devs = nr_devs;

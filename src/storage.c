@@ -17,10 +17,12 @@
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "scull.h"
+#include "scull_compat.h"
 
-/* Longest stretch of a hole zeroed in one step, so a signal is seen. */
+/* Longest stretch of a hole zeroed in one step, so a fatal signal is seen. */
 #define SCULL_HOLE_CHUNK	SZ_1M
 
 /* Where an offset falls: quantum set, quantum in it, byte in that. */
@@ -74,21 +76,32 @@ static void scull_pos_advance(const struct scull_store *st,
 }
 
 /**
- * scull_geometry_check() - validate a quantum size and a quantum set size
+ * scull_geometry_check() - validate a geometry for a size limit
  * @quantum: bytes in a quantum
  * @qset: quanta in a quantum set
+ * @limit: the most bytes the store may hold
+ *
+ * Quantum sets are indexed by an unsigned long: on a 32-bit kernel a tiny
+ * geometry cannot address a large limit (quantum 1, qset 1 stops at 4 GiB).
  *
  * Return: 0 when both are within bounds and one set spans at most
- * SCULL_QSET_BYTES_MAX bytes, -EINVAL otherwise.
+ * SCULL_QSET_BYTES_MAX bytes; -EINVAL when not; -EFBIG when the index of
+ * the set holding byte @limit - 1 does not fit in an unsigned long.
  */
-int scull_geometry_check(unsigned long quantum, unsigned long qset)
+int scull_geometry_check(unsigned long quantum, unsigned long qset,
+			 loff_t limit)
 {
+	u64 last;
+
 	if (quantum < 1 || quantum > SCULL_QUANTUM_MAX)
 		return -EINVAL;
 	if (qset < 1 || qset > SCULL_QSET_MAX)
 		return -EINVAL;
 	if ((u64)quantum * qset > SCULL_QSET_BYTES_MAX)
 		return -EINVAL;
+	last = div64_u64(limit - 1, (u64)quantum * qset);
+	if (last != (unsigned long)last)
+		return -EFBIG;
 	return 0;
 }
 
@@ -132,8 +145,10 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 /*
  * A zeroed quantum.  Page-sized ones come from the page allocator, as page
  * cache pages do: copy_page_to_iter() then needs no hardened-usercopy
- * lookup of the slab object on every copy.  The caller holds the lock for
- * writing, so the geometry cannot change under it.
+ * lookup of the slab object on every copy.  A larger power of two is one
+ * compound page when memory is not too fragmented for it, otherwise
+ * vmalloc() memory, which needs no contiguous pages.  The caller holds the
+ * lock for writing, so the geometry cannot change under it.
  */
 static void *scull_quantum_alloc(const struct scull_store *st)
 {
@@ -142,16 +157,29 @@ static void *scull_quantum_alloc(const struct scull_store *st)
 
 	if (st->quantum_order < 0)
 		return kvzalloc(st->quantum, gfp);
-	/* a large quantum may not be there: fail quietly, -ENOMEM */
-	if (st->quantum_order)
-		gfp |= __GFP_COMP | __GFP_NOWARN;
-	page = alloc_pages(gfp, st->quantum_order);
-	return page ? page_address(page) : NULL;
+	if (!st->quantum_order) {
+		page = alloc_page(gfp);
+		return page ? page_address(page) : NULL;
+	}
+	/* try lightly for contiguous pages, as kvmalloc() does */
+	page = alloc_pages(gfp | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY,
+			   st->quantum_order);
+	if (page)
+		return page_address(page);
+	return __vmalloc(st->quantum, gfp);
+}
+
+/* Whether @quantum is vmalloc() memory rather than pages of its own. */
+static bool scull_quantum_is_virt(const struct scull_store *st,
+				  const void *quantum)
+{
+	return st->quantum_order < 0 ||
+	       (st->quantum_order > 0 && is_vmalloc_addr(quantum));
 }
 
 static void scull_quantum_free(const struct scull_store *st, void *quantum)
 {
-	if (st->quantum_order < 0)
+	if (scull_quantum_is_virt(st, quantum))
 		kvfree(quantum);
 	else
 		__free_pages(virt_to_page(quantum), st->quantum_order);
@@ -160,7 +188,7 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
 static size_t scull_copy_to_iter(const struct scull_store *st, void *quantum,
 				 unsigned int off, size_t n, struct iov_iter *to)
 {
-	if (st->quantum_order < 0)
+	if (scull_quantum_is_virt(st, quantum) || scull_iter_is_pipe(to))
 		return copy_to_iter(quantum + off, n, to);
 	return copy_page_to_iter(virt_to_page(quantum), off, n, to);
 }
@@ -169,7 +197,7 @@ static size_t scull_copy_from_iter(const struct scull_store *st,
 				   void *quantum, unsigned int off, size_t n,
 				   struct iov_iter *from)
 {
-	if (st->quantum_order < 0)
+	if (scull_quantum_is_virt(st, quantum))
 		return copy_from_iter(quantum + off, n, from);
 	return copy_page_from_iter(virt_to_page(quantum), off, n, from);
 }
@@ -202,7 +230,26 @@ void scull_store_trim(struct scull_store *st)
 	xa_destroy(&st->index);
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
-	WRITE_ONCE(st->size, 0);
+	st->size = 0;
+}
+
+/**
+ * scull_store_size() - the size, read under the lock
+ * @st: the store, not locked
+ *
+ * A 64-bit size may tear when read without the lock on a 32-bit kernel.
+ *
+ * Return: the size in bytes, or -ERESTARTSYS when a signal came first.
+ */
+loff_t scull_store_size(struct scull_store *st)
+{
+	loff_t size;
+
+	if (down_read_interruptible(&st->rwsem))
+		return -ERESTARTSYS;
+	size = st->size;
+	up_read(&st->rwsem);
+	return size;
 }
 
 /**
@@ -211,20 +258,18 @@ void scull_store_trim(struct scull_store *st)
  * @quantum: new bytes in a quantum
  * @qset: new quanta in a quantum set
  *
- * Return: 0, -EINVAL for a geometry out of bounds, or -EBUSY when the store
- * holds data (a new geometry would misplace every stored byte).
+ * Return: 0, -EINVAL for a geometry out of bounds (or one that cannot
+ * index the size limit), or -EBUSY when the store holds data (a new
+ * geometry would misplace every stored byte).
  */
 int scull_store_set_geometry(struct scull_store *st, unsigned long quantum,
 			     unsigned long qset)
 {
-	int err;
-
 	lockdep_assert_held_write(&st->rwsem);
 
-	err = scull_geometry_check(quantum, qset);
-	if (err)
-		return err;
-	if (st->size || st->nr_qsets)
+	if (scull_geometry_check(quantum, qset, st->limit))
+		return -EINVAL;
+	if (st->nr_quanta)
 		return -EBUSY;
 	scull_geometry_apply(st, quantum, qset);
 	return 0;
@@ -264,6 +309,16 @@ out_free_qset:
 	return ERR_PTR(-ENOMEM);
 }
 
+/* Unlink and free an empty quantum set.  Caller holds the lock for writing. */
+static void scull_qset_free(struct scull_store *st, struct scull_qset *qs)
+{
+	xa_erase(&st->index, qs->index);
+	list_del(&qs->node);
+	kvfree(qs->data);
+	kfree(qs);
+	st->nr_qsets--;
+}
+
 /*
  * Find the quantum set for @p, reusing *@cache when it is the right one.
  * Returns NULL for a set never written.  Caller holds the lock.
@@ -278,20 +333,18 @@ static struct scull_qset *scull_qset_find(struct scull_store *st,
 }
 
 /*
- * The quantum that holds @p, allocated (zeroed) when missing.  With
- * !@may_alloc a missing one gives -EAGAIN instead.  Caller holds the lock
- * for writing.
+ * The quantum that holds @p, allocated (zeroed) with its set when missing;
+ * *@fresh tells whether it was.  Caller holds the lock for writing.
  */
 static void *scull_quantum_get(struct scull_store *st,
 			       struct scull_qset **cache,
-			       const struct scull_pos *p, bool may_alloc)
+			       const struct scull_pos *p, bool *fresh)
 {
 	struct scull_qset *qs = scull_qset_find(st, cache, p);
 	void *quantum;
 
+	*fresh = false;
 	if (!qs) {
-		if (!may_alloc)
-			return ERR_PTR(-EAGAIN);
 		qs = scull_qset_alloc(st, p->qs);
 		if (IS_ERR(qs))
 			return qs;
@@ -300,24 +353,71 @@ static void *scull_quantum_get(struct scull_store *st,
 	quantum = qs->data[p->q];
 	if (quantum)
 		return quantum;
-	if (!may_alloc)
-		return ERR_PTR(-EAGAIN);
 	quantum = scull_quantum_alloc(st);
 	if (!quantum)
 		return ERR_PTR(-ENOMEM);
 	qs->data[p->q] = quantum;
 	qs->nr_quanta++;
 	st->nr_quanta++;
+	*fresh = true;
 	return quantum;
 }
 
-/* Between two chunks of a long copy: give way, and stop for a signal. */
-static int scull_copy_pause(void)
+/*
+ * A write step at @p stored nothing: free what it allocated -- the quantum
+ * when @fresh, and its set when that leaves the set empty -- so a failed
+ * write leaves the store as it found it.  @qs is the set the step found or
+ * made, if any.  Caller holds the lock for writing.
+ */
+static void scull_write_undo(struct scull_store *st, struct scull_qset *qs,
+			     const struct scull_pos *p, bool fresh)
 {
-	if (signal_pending(current))
-		return -ERESTARTSYS;
+	if (!qs || qs->index != p->qs)
+		return;
+	if (fresh) {
+		scull_quantum_free(st, qs->data[p->q]);
+		qs->data[p->q] = NULL;
+		qs->nr_quanta--;
+		st->nr_quanta--;
+	}
+	if (!qs->nr_quanta)
+		scull_qset_free(st, qs);
+}
+
+/*
+ * Whether every quantum of [@pos, @pos + @count) exists.  A write that must
+ * not sleep (IOCB_NOWAIT) goes ahead only then: it stores all its bytes or,
+ * having stored none, returns -EAGAIN for a retry that may allocate.
+ */
+static bool scull_range_present(struct scull_store *st, loff_t pos,
+				size_t count)
+{
+	struct scull_qset *qs = NULL;
+	struct scull_pos p;
+
+	scull_pos_decode(st, pos, &p);
+	while (count) {
+		size_t chunk = min_t(size_t, st->quantum - p.off, count);
+
+		if (!scull_qset_find(st, &qs, &p) || !qs->data[p.q])
+			return false;
+		scull_pos_advance(st, &p, chunk);
+		count -= chunk;
+	}
+	return true;
+}
+
+/*
+ * Between two chunks of a long copy: give way, and stop for a fatal signal
+ * only, as regular files do (filemap_read(), generic_perform_write()): a
+ * handled signal does not shorten a transfer.  Called with bytes moved.
+ */
+static bool scull_copy_stop(void)
+{
+	if (fatal_signal_pending(current))
+		return true;
 	cond_resched();
-	return 0;
+	return false;
 }
 
 /**
@@ -327,17 +427,16 @@ static int scull_copy_pause(void)
  * @pos: the offset of the first byte
  *
  * Holes read as zeros.  Never allocates.  Copies everything up to the size
- * in one call unless the destination faults or a signal arrives.
+ * in one call unless the destination faults or the task is being killed.
  *
- * Return: bytes copied (0 at or past the size), or -EFAULT / -ERESTARTSYS
- * when nothing was copied.
+ * Return: bytes copied (0 at or past the size), or -EFAULT when nothing
+ * was copied.
  */
 ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 			 loff_t pos)
 {
 	struct scull_qset *qs = NULL;
 	struct scull_pos p;
-	ssize_t err = 0;
 	size_t done = 0;
 
 	lockdep_assert_held(&st->rwsem);
@@ -369,17 +468,12 @@ ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 		}
 		done += copied;
 		pos += copied;
-		if (copied < chunk) {
-			err = -EFAULT;
+		if (copied < chunk)
+			return done ? done : -EFAULT;
+		if (iov_iter_count(to) && scull_copy_stop())
 			break;
-		}
-		if (iov_iter_count(to)) {
-			err = scull_copy_pause();
-			if (err)
-				break;
-		}
 	}
-	return done ? done : err;
+	return done;
 }
 
 /**
@@ -387,24 +481,26 @@ ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
  * @st: the store, locked for writing
  * @from: the bytes; its count is how many to store
  * @pos: the offset of the first byte
- * @may_alloc: false when the caller must not sleep in the allocator
+ * @nowait: the caller must not sleep in the allocator (IOCB_NOWAIT)
  *
  * Allocates the quantum sets and quanta it needs, zeroed.  Stores all the
  * bytes in one call unless the size limit, the source faulting, a failed
- * allocation or a signal stops it; the size then grows only by the bytes
- * stored.
+ * allocation or the task being killed stops it; the size then grows only
+ * by the bytes stored, and what was allocated for no byte is freed again.
+ * With @nowait it stores everything or nothing: when anything would have
+ * to be allocated it returns -EAGAIN at once.
  *
  * Return: bytes stored, or when none were: -ENOSPC at or past the limit,
- * -EFAULT, -ENOMEM, -EAGAIN (!@may_alloc and an allocation was needed) or
- * -ERESTARTSYS.
+ * -EFAULT, -ENOMEM or -EAGAIN.
  */
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
-			  loff_t pos, bool may_alloc)
+			  loff_t pos, bool nowait)
 {
 	struct scull_qset *qs = NULL;
 	struct scull_pos p;
 	ssize_t err = 0;
 	size_t done = 0;
+	bool fresh;
 
 	lockdep_assert_held_write(&st->rwsem);
 
@@ -413,20 +509,25 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 	if (pos >= st->limit)
 		return -ENOSPC;
 	iov_iter_truncate(from, st->limit - pos);
+	if (nowait && !scull_range_present(st, pos, iov_iter_count(from)))
+		return -EAGAIN;
 
 	scull_pos_decode(st, pos, &p);
 	while (iov_iter_count(from)) {
 		size_t chunk, copied;
 		void *quantum;
 
-		quantum = scull_quantum_get(st, &qs, &p, may_alloc);
+		quantum = scull_quantum_get(st, &qs, &p, &fresh);
 		if (IS_ERR(quantum)) {
 			err = PTR_ERR(quantum);
+			scull_write_undo(st, qs, &p, false);
 			break;
 		}
 		chunk = min_t(size_t, st->quantum - p.off,
 			      iov_iter_count(from));
 		copied = scull_copy_from_iter(st, quantum, p.off, chunk, from);
+		if (!copied)
+			scull_write_undo(st, qs, &p, fresh);
 		scull_pos_advance(st, &p, copied);
 		done += copied;
 		pos += copied;
@@ -434,15 +535,14 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 			err = -EFAULT;
 			break;
 		}
-		if (iov_iter_count(from)) {
-			err = scull_copy_pause();
-			if (err)
-				break;
-		}
+		if (iov_iter_count(from) && scull_copy_stop())
+			break;
 	}
+	if (!done)
+		return err;
 	if (pos > st->size)
-		WRITE_ONCE(st->size, pos);
-	return done ? done : err;
+		st->size = pos;
+	return done;
 }
 
 /**
@@ -484,7 +584,7 @@ loff_t scull_store_seek_data(struct scull_store *st, loff_t pos)
 			q_start = max(start, q_start);
 			return q_start < size ? q_start : -ENXIO;
 		}
-		start = (u64)(idx + 1) * qset_bytes;
+		start = ((u64)idx + 1) * qset_bytes;
 	}
 	return -ENXIO;
 }
@@ -519,7 +619,7 @@ loff_t scull_store_seek_hole(struct scull_store *st, loff_t pos)
 			if (!qs->data[p.q])
 				return min(max(start, q_start), size);
 		}
-		start = (u64)(p.qs + 1) * qset_bytes;
+		start = ((u64)p.qs + 1) * qset_bytes;
 	}
 	return size;
 }

@@ -2,8 +2,9 @@
 /*
  * scull sysfs attributes, read-only, one set per device in
  * /sys/class/scull/scull<n>/: size, quantum, qset, size_limit (all decimal,
- * sizes in bytes).  Values are read without the lock: each is a single
- * word written with WRITE_ONCE.
+ * sizes in bytes).  The size is read under the device's lock (a 64-bit
+ * value may tear on a 32-bit kernel); quantum and qset are single words
+ * written with WRITE_ONCE and read without it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,16 +15,17 @@
 
 static struct scull_store *scull_store_of_dev(struct device *device)
 {
-	struct scull_dev *dev = dev_get_drvdata(device);
-
-	return &dev->store;
+	return &container_of(device, struct scull_dev, device)->store;
 }
 
 static ssize_t size_show(struct device *device, struct device_attribute *attr,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%lld\n",
-			  READ_ONCE(scull_store_of_dev(device)->size));
+	loff_t size = scull_store_size(scull_store_of_dev(device));
+
+	if (size < 0)
+		return size;
+	return sysfs_emit(buf, "%lld\n", size);
 }
 static DEVICE_ATTR_RO(size);
 

@@ -59,6 +59,20 @@ int main(int argc, char **argv)
 	check("X qset", ioctl(fd, SCULL_IOCXQSET, &v), 0);
 	check("X qset old value", v, 512);
 	check("H qset", ioctl(fd, SCULL_IOCHQSET, 128), 64);
+	/*
+	 * The integer commands (T, H) must reach the driver unchanged: a
+	 * compat_ptr() conversion would clear bit 31 on s390 and turn these
+	 * out-of-range values into valid ones.
+	 */
+	errno = 0;
+	check("T qset 0x80000040", ioctl(fd, SCULL_IOCTQSET, 0x80000040u), -1);
+	check("T qset 0x80000040 errno", errno, EINVAL);
+	errno = 0;
+	check("H quantum 0x80001000", ioctl(fd, SCULL_IOCHQUANTUM, 0x80001000u), -1);
+	check("H quantum 0x80001000 errno", errno, EINVAL);
+	check("T qset", ioctl(fd, SCULL_IOCTQSET, 256), 0);
+	check("Q qset after T", ioctl(fd, SCULL_IOCQQSET), 256);
+	check("H qset after T", ioctl(fd, SCULL_IOCHQSET, 128), 256);
 	/* -1 travels as 0xffffffff through compat: out of range */
 	errno = 0;
 	check("T quantum -1", ioctl(fd, SCULL_IOCTQUANTUM, -1), -1);

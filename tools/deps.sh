@@ -17,7 +17,7 @@ mode=${1:?usage: deps.sh MODE [package ...]}
 shift
 
 # What the guest and the bench machinery need.
-vm_pkgs="qemu-system-x86 busybox-static fio udev kmod cpio dash jq gcc make libc6-dev gcc-multilib"
+vm_pkgs="qemu-system-x86 busybox-static fio udev kmod cpio dash jq gcc make libc6-dev gcc-multilib liburing-dev"
 
 case "$mode" in
 check | shell | soak) pkgs="$vm_pkgs" ;;

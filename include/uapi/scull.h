@@ -6,6 +6,12 @@
  * programs written for the book work unchanged.  Each command acts on the
  * device the file descriptor refers to.
  *
+ * The magic 'k' is not scull's alone (Documentation/userspace-api/
+ * ioctl/ioctl-number.rst gives it to SPI): SCULL_IOCGQUANTUM has the value
+ * of SPI_IOC_RD_MODE32, _IOR('k', 5, __u32).  The numbers stay LDD3's for
+ * the book's programs; an ioctl reaches only the driver of the file it is
+ * made on, so the two never meet.
+ *
  *   S  "set":      the value is read through the int pointer in arg
  *   T  "tell":     the value is arg itself
  *   G  "get":      the value is written through the int pointer in arg

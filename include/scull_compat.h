@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scull: the one place where the kernels scull supports (6.1 and later)
+ * differ.  Everything else in src/ is written once for all of them.
+ */
+#ifndef _SCULL_COMPAT_H
+#define _SCULL_COMPAT_H
+
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/uio.h>
+#include <linux/version.h>
+
+/* 6.4: class_create() lost its owner argument. */
+#if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
+#define scull_class_create(name)	class_create(THIS_MODULE, name)
+#else
+#define scull_class_create(name)	class_create(name)
+#endif
+
+/*
+ * 6.5: generic_file_splice_read() went; copy_splice_read() reads through
+ * ->read_iter into freshly allocated pipe pages, as the old helper did for
+ * any file without a page cache.
+ */
+#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
+#define scull_splice_read		generic_file_splice_read
+#else
+#define scull_splice_read		copy_splice_read
+#endif
+
+/*
+ * Before 6.5 that helper hands ->read_iter a pipe iterator, and
+ * copy_page_to_iter() on it links the page itself into the pipe, as page
+ * cache: the device's page would be shared with the reader (and refused
+ * by it: not uptodate, no mapping).  scull copies into the pipe's own
+ * pages instead, with copy_to_iter().  Later kernels have no pipe
+ * iterators.
+ */
+#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
+#define scull_iter_is_pipe(i)		iov_iter_is_pipe(i)
+#else
+#define scull_iter_is_pipe(i)		false
+#endif
+
+#endif /* _SCULL_COMPAT_H */

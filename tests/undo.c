@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A call that fails changes nothing: an open the VFS will refuse does not
+ * trim first, and a write that stores no byte leaves no storage behind
+ * (so the size, the memory held and the geometry rules stay exact).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <scull.h>
+
+#include "util.h"
+
+void scull_setup(void)
+{
+	scull_restore();
+}
+
+/* Device @minor's part of /proc/scullmem: its summary and set lines. */
+static void proc_lines(int minor, char *out, size_t size)
+{
+	char text[8192], key[32], *p, *end;
+
+	read_text("/proc/scullmem", text, sizeof(text));
+	snprintf(key, sizeof(key), "Device %d: ", minor);
+	p = strstr(text, key);
+	if (!p)
+		FAIL("no device %d in /proc/scullmem:\n%s", minor, text);
+	snprintf(key, sizeof(key), "Device %d: ", minor + 1);
+	end = strstr(p, key);
+	if (end)
+		*end = '\0';
+	snprintf(out, size, "%s", p);
+}
+
+/* Two pages of which only the first is mapped, filled with a pattern. */
+static unsigned char *half_mapped(uint32_t seed)
+{
+	unsigned char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || munmap(p + 4096, 4096))
+		FAIL("mmap: %s", strerror(errno));
+	pattern_fill(p, 4096, 0, seed);
+	return p;
+}
+
+TEST(o_direct_open_is_refused_before_any_trim)
+{
+	char buf[8];
+	int fd = dev_open(0, O_RDWR);
+
+	write_exact(fd, "survive", 7);
+	ASSERT_ERRNO(open("/dev/scull0", O_WRONLY | O_DIRECT), EINVAL);
+	ASSERT_ERRNO(open("/dev/scull0", O_RDWR | O_TRUNC | O_DIRECT), EINVAL);
+	ASSERT_ERRNO(open("/dev/scull0", O_RDONLY | O_DIRECT), EINVAL);
+	ASSERT_EQ(7, dev_size(0));
+	pread_exact(fd, buf, 7, 0);
+	ASSERT_MEM_EQ("survive", buf, 7);
+	close(fd);
+}
+
+/* From NULL on an empty device: EFAULT, and not a byte of storage held. */
+TEST(failed_write_to_empty_device_leaves_nothing)
+{
+	char lines[4096];
+	void *volatile null_buf = NULL;
+	int fd = dev_open(0, O_RDWR);
+
+	ASSERT_ERRNO(pwrite(fd, null_buf, 1, 0), EFAULT);
+	ASSERT_ERRNO(pwrite(fd, null_buf, 5000, (4 << 20) + 7), EFAULT);
+	ASSERT_EQ(0, dev_size(0));
+	proc_lines(0, lines, sizeof(lines));
+	ASSERT_STR_EQ("Device 0: qset 512, q 4096, sz 0, limit 268435456, quanta 0\n",
+		      lines);
+	/* holding no data, the geometry may change */
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 1000));
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCRESET));
+	close(fd);
+}
+
+/*
+ * A source that faults exactly where a new quantum begins: the first page
+ * is stored, the quantum allocated for the second keeps no byte and goes.
+ */
+TEST(write_that_faults_at_a_new_quantum_frees_it)
+{
+	unsigned char back[4096];
+	char lines[4096];
+	int fd = dev_open(1, O_RDWR);
+
+	ASSERT_EQ(4096, pwrite(fd, half_mapped(41), 8192, 0));
+	ASSERT_EQ(4096, dev_size(1));
+	proc_lines(1, lines, sizeof(lines));
+	ASSERT_STR_EQ("Device 1: qset 512, q 4096, sz 4096, limit 268435456, quanta 1\n"
+		      "  qset 0: 1 quanta\n", lines);
+	pread_exact(fd, back, 4096, 0);
+	pattern_check(back, 4096, 0, 41);
+	close(fd);
+}
+
+/* The same where the second page would start a new quantum set. */
+TEST(write_that_faults_at_a_new_set_frees_it)
+{
+	off_t set = (off_t)SCULL_QUANTUM * SCULL_QSET;
+	char lines[4096];
+	int fd = dev_open(2, O_RDWR);
+
+	ASSERT_EQ(4096, pwrite(fd, half_mapped(42), 8192, set - 4096));
+	ASSERT_EQ(set, dev_size(2));
+	proc_lines(2, lines, sizeof(lines));
+	ASSERT_STR_EQ("Device 2: qset 512, q 4096, sz 2097152, limit 268435456, quanta 1\n"
+		      "  qset 0: 1 quanta\n", lines);
+	/* a second vector that faults at once stores nothing either */
+	{
+		struct iovec iov[2] = { { NULL, 100 }, { NULL, 100 } };
+
+		ASSERT_ERRNO(pwritev(fd, iov, 2, 3 * set), EFAULT);
+	}
+	proc_lines(2, lines, sizeof(lines));
+	ASSERT_STR_EQ("Device 2: qset 512, q 4096, sz 2097152, limit 268435456, quanta 1\n"
+		      "  qset 0: 1 quanta\n", lines);
+	close(fd);
+}
+
+/* A fault part-way into a fresh quantum keeps the bytes that arrived. */
+TEST(write_that_faults_inside_a_quantum_keeps_what_arrived)
+{
+	unsigned char back[4096];
+	int fd = dev_open(3, O_RDWR);
+
+	ASSERT_EQ(4096, pwrite(fd, half_mapped(43), 8192, 100));
+	ASSERT_EQ(4196, dev_size(3));
+	pread_exact(fd, back, 4096, 100);
+	pattern_check(back, 4096, 0, 43);
+	/* two quanta: 100..4095 and 4096..4195 */
+	ASSERT_EQ(0, run_sh(NULL, 0, "grep -q '^Device 3: .* quanta 2$' /proc/scullmem"));
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 1000), EBUSY);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	return scull_test_main(argc, argv);
+}
