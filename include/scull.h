@@ -44,8 +44,13 @@ struct scull_qset {
  * @qsets: the quantum sets, ordered by index, as in LDD3
  * @index: the same sets by index, so finding the quantum for an offset
  *	takes O(log n) steps however much is stored
- * @size: end of the furthest write, in bytes
- * @limit: @size never grows past this
+ * @size: what the device presents, in bytes: the larger of @data_end and
+ *	@capacity
+ * @data_end: end of the furthest write since the last trim
+ * @capacity: 0 for a file-like device, which grows with its writes;
+ *	otherwise the fixed size of the device, at most @limit, below which
+ *	every byte reads (as zeros until written) and past which no write goes
+ * @limit: @data_end never grows past this
  * @quantum: bytes in a quantum
  * @qset: quanta in a quantum set
  * @pow2: @quantum and @qset are both powers of two (the defaults): shifts
@@ -68,6 +73,8 @@ struct scull_store {
 	struct list_head qsets;
 	struct xarray index;
 	loff_t size;
+	loff_t data_end;
+	loff_t capacity;
 	loff_t limit;
 	unsigned int quantum;
 	unsigned int qset;
@@ -100,6 +107,7 @@ struct scull_dev {
 
 /* main.c */
 extern struct class *scull_class;
+int scull_parse_size(const char *val, unsigned long long *n);
 void scull_device_init(struct device *device, struct cdev *cdev,
 		       dev_t devt, const struct file_operations *fops,
 		       void (*release)(struct device *device));
@@ -109,11 +117,12 @@ void scull_device_released(void);
 int scull_geometry_check(unsigned long quantum, unsigned long qset,
 			 loff_t limit);
 void scull_store_init(struct scull_store *st, unsigned int quantum,
-		      unsigned int qset, loff_t limit);
+		      unsigned int qset, loff_t limit, loff_t capacity);
 void scull_store_trim(struct scull_store *st);
 loff_t scull_store_size(struct scull_store *st);
 int scull_store_set_geometry(struct scull_store *st, unsigned long quantum,
 			     unsigned long qset);
+int scull_store_set_capacity(struct scull_store *st, loff_t capacity);
 ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 			 loff_t pos);
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,

@@ -87,35 +87,69 @@ static struct scull_param_uint scull_qset_range = { &scull_qset, 1, SCULL_QSET_M
 module_param_cb(scull_qset, &scull_param_uint_ops, &scull_qset_range, 0444);
 MODULE_PARM_DESC(scull_qset, "Quanta in a quantum set (default 512, at most 65536)");
 
-/* The size limit takes memparse() suffixes: 64K, 256M, 2G. */
-static unsigned long long scull_size_limit = 256ULL << 20;
+/**
+ * scull_parse_size() - a byte count with an optional K, M or G suffix
+ * @val: the text (64K, 256M, 2G, memparse() style); a newline may end it
+ * @n: the value
+ *
+ * Return: 0, or -EINVAL when @val is not such a count or is above
+ * MAX_LFS_FILESIZE.
+ */
+int scull_parse_size(const char *val, unsigned long long *n)
+{
+	char *end;
+
+	*n = memparse(val, &end);
+	if (*end == '\n')
+		end++;
+	if (end == val || *end || *n > MAX_LFS_FILESIZE)
+		return -EINVAL;
+	return 0;
+}
+
+/* A size parameter with a least value; K, M and G suffixes allowed. */
+struct scull_param_size {
+	unsigned long long *value;
+	unsigned long long min;
+};
 
 static int scull_param_size_set(const char *val, const struct kernel_param *kp)
 {
+	const struct scull_param_size *p = kp->arg;
 	unsigned long long n;
-	char *end;
 
-	n = memparse(val, &end);
-	if (*end == '\n')
-		end++;
-	if (end == val || *end || n < 1 || n > MAX_LFS_FILESIZE) {
-		pr_err("invalid %s=%s: expected a size from 1 to %lld bytes, with an optional K, M or G\n",
-		       kp->name, val, (long long)MAX_LFS_FILESIZE);
+	if (scull_parse_size(val, &n) || n < p->min) {
+		pr_err("invalid %s=%s: expected a size from %llu to %lld bytes, with an optional K, M or G\n",
+		       kp->name, val, p->min, (long long)MAX_LFS_FILESIZE);
 		return -EINVAL;
 	}
-	*(unsigned long long *)kp->arg = n;
+	*p->value = n;
 	return 0;
+}
+
+static int scull_param_size_get(char *buf, const struct kernel_param *kp)
+{
+	const struct scull_param_size *p = kp->arg;
+
+	return sysfs_emit(buf, "%llu\n", *p->value);
 }
 
 static const struct kernel_param_ops scull_param_size_ops = {
 	.set = scull_param_size_set,
-	.get = param_get_ullong,
+	.get = scull_param_size_get,
 };
 
-module_param_cb(scull_size_limit, &scull_param_size_ops, &scull_size_limit,
-		0444);
+static unsigned long long scull_size_limit = 256ULL << 20;
+static struct scull_param_size scull_size_limit_range = { &scull_size_limit, 1 };
+module_param_cb(scull_size_limit, &scull_param_size_ops, &scull_size_limit_range, 0444);
 MODULE_PARM_DESC(scull_size_limit,
 		 "Bytes one device may hold, K/M/G allowed (default 256M)");
+
+static unsigned long long scull_capacity;
+static struct scull_param_size scull_capacity_range = { &scull_capacity, 0 };
+module_param_cb(scull_capacity, &scull_param_size_ops, &scull_capacity_range, 0444);
+MODULE_PARM_DESC(scull_capacity,
+		 "Fixed size of each device, K/M/G allowed, at most scull_size_limit (default 0: file-like, grows with writes)");
 
 static dev_t scull_devt;
 static struct scull_dev **scull_devices;
@@ -135,6 +169,11 @@ static int __init scull_check_params(void)
 	if (scull_minor + scull_nr_devs - 1 > MINORMASK) {
 		pr_err("invalid scull_minor=%u with scull_nr_devs=%u: minors end at %u\n",
 		       scull_minor, scull_nr_devs, MINORMASK);
+		return -EINVAL;
+	}
+	if (scull_capacity > scull_size_limit) {
+		pr_err("invalid scull_capacity=%llu: above scull_size_limit=%llu\n",
+		       scull_capacity, scull_size_limit);
 		return -EINVAL;
 	}
 	switch (scull_geometry_check(scull_quantum, scull_qset,
@@ -223,7 +262,7 @@ static struct scull_dev * __init scull_dev_alloc(unsigned int index)
 		return ERR_PTR(-ENOMEM);
 	dev->index = index;
 	scull_store_init(&dev->store, scull_quantum, scull_qset,
-			 scull_size_limit);
+			 scull_size_limit, scull_capacity);
 	scull_device_init(&dev->device, &dev->cdev, scull_devt + index,
 			  &scull_fops, scull_dev_release);
 	dev->device.groups = scull_dev_groups;
@@ -307,10 +346,10 @@ static int __init scull_init(void)
 		}
 	}
 
-	pr_info("%u devices, major %u, minors %u-%u, quantum %u, qset %u, limit %llu bytes\n",
+	pr_info("%u devices, major %u, minors %u-%u, quantum %u, qset %u, limit %llu bytes, capacity %llu bytes\n",
 		scull_nr_devs, MAJOR(scull_devt), MINOR(scull_devt),
 		MINOR(scull_devt) + scull_nr_devs - 1, scull_quantum,
-		scull_qset, scull_size_limit);
+		scull_qset, scull_size_limit, scull_capacity);
 	return 0;
 
 out_del_devs:

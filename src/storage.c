@@ -126,14 +126,17 @@ static void scull_geometry_apply(struct scull_store *st, unsigned int quantum,
  * @quantum: bytes in a quantum, already checked
  * @qset: quanta in a quantum set, already checked
  * @limit: the largest size the store may reach, in bytes
+ * @capacity: 0 for a file-like store, else its fixed size, at most @limit
  */
 void scull_store_init(struct scull_store *st, unsigned int quantum,
-		      unsigned int qset, loff_t limit)
+		      unsigned int qset, loff_t limit, loff_t capacity)
 {
 	init_rwsem(&st->rwsem);
 	INIT_LIST_HEAD(&st->qsets);
 	xa_init(&st->index);
-	st->size = 0;
+	st->size = capacity;
+	st->data_end = 0;
+	st->capacity = capacity;
 	st->limit = limit;
 	scull_geometry_apply(st, quantum, qset);
 	st->default_quantum = quantum;
@@ -203,10 +206,11 @@ static size_t scull_copy_from_iter(const struct scull_store *st,
 }
 
 /**
- * scull_store_trim() - free every quantum and quantum set; size becomes 0
+ * scull_store_trim() - free every quantum and quantum set
  * @st: the store, locked for writing
  *
- * The geometry stays as it is.  Sleeps.
+ * A file-like store's size becomes 0; a fixed-capacity store keeps its
+ * size and reads as zeros.  The geometry stays as it is.  Sleeps.
  */
 void scull_store_trim(struct scull_store *st)
 {
@@ -230,7 +234,8 @@ void scull_store_trim(struct scull_store *st)
 	xa_destroy(&st->index);
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
-	st->size = 0;
+	st->data_end = 0;
+	st->size = st->capacity;
 }
 
 /**
@@ -272,6 +277,30 @@ int scull_store_set_geometry(struct scull_store *st, unsigned long quantum,
 	if (st->nr_quanta)
 		return -EBUSY;
 	scull_geometry_apply(st, quantum, qset);
+	return 0;
+}
+
+/**
+ * scull_store_set_capacity() - make the store fixed-capacity, or file-like
+ * @st: the store, locked for writing
+ * @capacity: the new fixed size in bytes, or 0 for a file-like store
+ *
+ * Offsets do not move, so the data stays where it is; only the size
+ * changes: to @capacity, or back to the end of the data for 0.
+ *
+ * Return: 0, -EINVAL for a capacity below 0 or above the limit, or -EBUSY
+ * for one below the end of the data (it would cut data off).
+ */
+int scull_store_set_capacity(struct scull_store *st, loff_t capacity)
+{
+	lockdep_assert_held_write(&st->rwsem);
+
+	if (capacity < 0 || capacity > st->limit)
+		return -EINVAL;
+	if (capacity && capacity < st->data_end)
+		return -EBUSY;
+	st->capacity = capacity;
+	st->size = max(capacity, st->data_end);
 	return 0;
 }
 
@@ -484,13 +513,15 @@ ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
  * @nowait: the caller must not sleep in the allocator (IOCB_NOWAIT)
  *
  * Allocates the quantum sets and quanta it needs, zeroed.  Stores all the
- * bytes in one call unless the size limit, the source faulting, a failed
+ * bytes in one call unless the size limit (or the capacity of a
+ * fixed-capacity store), the source faulting, a failed
  * allocation or the task being killed stops it; the size then grows only
  * by the bytes stored, and what was allocated for no byte is freed again.
  * With @nowait it stores everything or nothing: when anything would have
  * to be allocated it returns -EAGAIN at once.
  *
- * Return: bytes stored, or when none were: -ENOSPC at or past the limit,
+ * Return: bytes stored, or when none were: -ENOSPC at or past the limit
+ * (the capacity),
  * -EFAULT, -ENOMEM or -EAGAIN.
  */
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
@@ -500,15 +531,17 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 	struct scull_pos p;
 	ssize_t err = 0;
 	size_t done = 0;
+	loff_t end;
 	bool fresh;
 
 	lockdep_assert_held_write(&st->rwsem);
 
 	if (!iov_iter_count(from))
 		return 0;
-	if (pos >= st->limit)
+	end = st->capacity ?: st->limit;
+	if (pos >= end)
 		return -ENOSPC;
-	iov_iter_truncate(from, st->limit - pos);
+	iov_iter_truncate(from, end - pos);
 	if (nowait && !scull_range_present(st, pos, iov_iter_count(from)))
 		return -EAGAIN;
 
@@ -540,8 +573,10 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 	}
 	if (!done)
 		return err;
-	if (pos > st->size)
-		st->size = pos;
+	if (pos > st->data_end) {
+		st->data_end = pos;
+		st->size = max(pos, st->capacity);
+	}
 	return done;
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * scull sysfs attributes, read-only, one set per device in
- * /sys/class/scull/scull<n>/: size, quantum, qset, size_limit (all decimal,
- * sizes in bytes).  The size is read under the device's lock (a 64-bit
+ * scull sysfs attributes, one set per device in /sys/class/scull/scull<n>/:
+ * size, quantum, qset, size_limit, read-only, and capacity, which root may
+ * write (all decimal, sizes in bytes).  The size is read under the device's lock (a 64-bit
  * value may tear on a 32-bit kernel); quantum and qset are single words
  * written with WRITE_ONCE and read without it.
  */
@@ -45,6 +45,38 @@ static ssize_t qset_show(struct device *device, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(qset);
 
+/* Writable by root: a size (K, M, G allowed), or 0 for file-like. */
+static ssize_t capacity_show(struct device *device,
+			     struct device_attribute *attr, char *buf)
+{
+	struct scull_store *st = scull_store_of_dev(device);
+	loff_t capacity;
+
+	if (down_read_interruptible(&st->rwsem))
+		return -ERESTARTSYS;
+	capacity = st->capacity;
+	up_read(&st->rwsem);
+	return sysfs_emit(buf, "%lld\n", capacity);
+}
+
+static ssize_t capacity_store(struct device *device,
+			      struct device_attribute *attr, const char *buf,
+			      size_t count)
+{
+	struct scull_store *st = scull_store_of_dev(device);
+	unsigned long long capacity;
+	int err;
+
+	if (scull_parse_size(buf, &capacity))
+		return -EINVAL;
+	if (down_write_killable(&st->rwsem))
+		return -ERESTARTSYS;
+	err = scull_store_set_capacity(st, capacity);
+	up_write(&st->rwsem);
+	return err ? err : count;
+}
+static DEVICE_ATTR_RW(capacity);
+
 static ssize_t size_limit_show(struct device *device,
 			       struct device_attribute *attr, char *buf)
 {
@@ -57,6 +89,7 @@ static struct attribute *scull_dev_attrs[] = {
 	&dev_attr_quantum.attr,
 	&dev_attr_qset.attr,
 	&dev_attr_size_limit.attr,
+	&dev_attr_capacity.attr,
 	NULL
 };
 

@@ -246,7 +246,8 @@ TEST(load_refuses_unknown_parameter)
 	unload();
 	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_load scull_quantm=100"), 1);
 	ASSERT_STR_EQ(out, "scull_load: unknown parameter 'scull_quantm' (known: scull_major "
-			   "scull_minor scull_nr_devs scull_quantum scull_qset scull_size_limit)\n");
+			   "scull_minor scull_nr_devs scull_quantum scull_qset scull_size_limit "
+			   "scull_capacity)\n");
 	nothing_registered();
 }
 

@@ -42,6 +42,14 @@ void dev_reset_all(void)
 	int i, fd;
 
 	for (i = 0; i < SCULL_NR_DEVS; i++) {
+		char path[64];
+
+		/* file-like again, should a test have given it a capacity */
+		snprintf(path, sizeof(path), "/sys/class/scull/scull%d/capacity", i);
+		fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			FAIL("resetting %s: %s", path, strerror(errno));
+		close(fd);
 		fd = dev_open(i, O_WRONLY | O_TRUNC);
 		ASSERT_OK(ioctl(fd, SCULL_IOCRESET));
 		close(fd);
@@ -393,6 +401,7 @@ static int scull_has_defaults(void)
 		{ "scull_quantum", SCULL_QUANTUM },
 		{ "scull_qset", SCULL_QSET },
 		{ "scull_size_limit", SCULL_LIMIT },
+		{ "scull_capacity", 0 },
 	};
 	char path[128];
 	unsigned int i;
