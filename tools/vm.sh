@@ -9,13 +9,17 @@
 #   tools/vm.sh shell    an interactive root shell in the guest
 #   tools/vm.sh bench    the fio benchmark (tools/guest/bench.sh)
 #   tools/vm.sh soak     the long randomized runs
+#   tools/vm.sh callcost the cost of one call per device (SCULL_ICOUNT=1:
+#                        in instructions)
 #
 # Environment: KERNEL (default 6.1), TESTS (fnmatch patterns, default all),
 # TIMEOUT (seconds for the whole guest), QUICK=1 (a short bench),
 # SCULL_ACCEL (kvm or tcg; default kvm when it works here, else tcg),
 # SCULL_CPU (the TCG guest CPU model), SCULL_CMDLINE (kernel arguments in
 # place of the mode's default), and for soak: SCULL_DIFF_SEEDS,
-# SCULL_DIFF_OPS, SCULL_STRESS_SECONDS.
+# SCULL_DIFF_OPS, SCULL_STRESS_SECONDS.  SCULL_ICOUNT=1 runs the guest
+# on one vCPU under -icount shift=0,sleep=off: its clock counts
+# instructions, so timed figures become instruction counts.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +36,7 @@ QUICK=${QUICK:-}
 case "$mode" in
 check) timeout_s=${TIMEOUT:-1500} mem=2048 cmdline=mitigations=off ;;
 soak) timeout_s=${TIMEOUT:-21600} mem=2048 cmdline=mitigations=off ;;
+callcost) timeout_s=${TIMEOUT:-3600} mem=2048 cmdline= ;;
 bench) timeout_s=${TIMEOUT:-3600} mem=3584 cmdline= ;;
 shell) timeout_s=0 mem=2048 cmdline=mitigations=off ;;
 *) die "unknown mode '$mode'" ;;
@@ -79,7 +84,13 @@ kvm) accel_args=(-accel kvm -cpu host) ;;
 tcg) accel_args=(-accel "tcg,thread=multi" -cpu "${SCULL_CPU:-max,-erms,-fsrm}") ;;
 *) die "SCULL_ACCEL must be kvm or tcg" ;;
 esac
-qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2
+smp=2
+if [ -n "${SCULL_ICOUNT:-}" ]; then
+	accel_args=(-accel "tcg,thread=single" -icount "shift=0,sleep=off"
+		-cpu "${SCULL_CPU:-max,-erms,-fsrm}")
+	smp=1
+fi
+qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp "$smp"
 	-nodefaults -no-reboot -display none
 	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
 	-append "console=ttyS0 loglevel=5 panic=-1 tsc=reliable clocksource=tsc $cmdline")
