@@ -273,9 +273,9 @@ static void row_call(void *arg)
 	ret = r->call(fd);
 	err = errno;
 	if (ret != r->expect || (r->expect == -1 && r->err && err != r->err))
-		FAIL("%s: got %ld (%s), expected %ld (%s)", r->name, ret,
-		     ret == -1 ? strerror(err) : "no error", r->expect,
-		     r->expect == -1 && r->err ? strerror(r->err) : "no error");
+		FAIL("%s: expected %ld (%s), seen %ld (%s)", r->name, r->expect,
+		     r->expect == -1 && r->err ? strerror(r->err) : "no error",
+		     ret, ret == -1 ? strerror(err) : "no error");
 }
 
 static int run_row(const struct row *r)
@@ -312,8 +312,8 @@ static int data_intact(const struct row *r)
 			break;
 		}
 	if (size != (r->size ? r->size : DATA_SIZE)) {
-		scull_diag("%s: size %lld, expected %lld", r->name, size,
-			   r->size ? r->size : (long long)DATA_SIZE);
+		scull_diag("%s: size: expected %lld, seen %lld", r->name,
+			   r->size ? r->size : (long long)DATA_SIZE, size);
 		ok = 0;
 	}
 	if (sysfs_attr(0, "quantum") != SCULL_QUANTUM || sysfs_attr(0, "qset") != SCULL_QSET) {
@@ -336,7 +336,7 @@ TEST(hostile_calls)
 		}
 	}
 	scull_diag("%zu rows", sizeof(rows) / sizeof(rows[0]));
-	ASSERT_EQ(failed, 0);
+	ASSERT_EQ(0, failed);
 }
 
 /* Module parameters: insmod fails, dmesg says why, nothing stays. */
@@ -372,13 +372,13 @@ TEST(hostile_module_parameters)
 	char out[1024], marker[64], log[8192];
 	unsigned int i;
 
-	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"), 0);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
 	for (i = 0; i < sizeof(bad_params) / sizeof(bad_params[0]); i++) {
 		const struct bad_param *b = &bad_params[i];
 
 		scull_diag("insmod scull.ko %s", b->params);
 		kmsg_mark(marker, sizeof(marker));
-		ASSERT_NE(run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko %s", b->params), 0);
+		ASSERT_NE(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko %s", b->params));
 		kmsg_since(marker, log, sizeof(log));
 		if (!strstr(log, b->message))
 			FAIL("insmod %s: kernel log lacks \"%s\"; it has:\n%s",

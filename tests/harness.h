@@ -15,6 +15,9 @@
  * "prog.name", never by default or through a wildcard.
  *
  * Exit status: 0 when nothing failed, 1 otherwise.
+ *
+ * Assertions take the expected value first, as kselftest's do:
+ * ASSERT_EQ(expected, seen).
  */
 #ifndef SCULL_HARNESS_H
 #define SCULL_HARNESS_H
@@ -69,16 +72,18 @@ void scull_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define FAIL(...) scull_fail(__FILE__, __LINE__, __VA_ARGS__)
 #define SKIP(...) scull_skip(__VA_ARGS__)
 
-#define ASSERT_EQ(a, b) do {						\
-	long long _a = (long long)(a), _b = (long long)(b);		\
-	if (_a != _b)							\
-		FAIL("%s == %s: got %lld, expected %lld", #a, #b, _a, _b); \
+#define ASSERT_EQ(expected, seen) do {					\
+	long long _e = (long long)(expected), _s = (long long)(seen);	\
+	if (_e != _s)							\
+		FAIL("%s == %s: expected %lld, seen %lld", #expected,	\
+		     #seen, _e, _s);					\
 } while (0)
 
-#define ASSERT_NE(a, b) do {						\
-	long long _a = (long long)(a), _b = (long long)(b);		\
-	if (_a == _b)							\
-		FAIL("%s != %s: both are %lld", #a, #b, _a);		\
+#define ASSERT_NE(expected, seen) do {					\
+	long long _e = (long long)(expected), _s = (long long)(seen);	\
+	if (_e == _s)							\
+		FAIL("%s != %s: expected anything but %lld, seen it",	\
+		     #expected, #seen, _e);				\
 } while (0)
 
 #define ASSERT_TRUE(c) do {						\
@@ -100,28 +105,29 @@ void scull_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	long long _r = (long long)(call);				\
 	int _e = errno;							\
 	if (_r != -1 || _e != (e))					\
-		FAIL("%s: got %lld (%s), expected -1 (%s)", #call, _r,	\
-		     _r == -1 ? strerror(_e) : "no error", strerror(e)); \
+		FAIL("%s: expected -1 (%s), seen %lld (%s)", #call,	\
+		     strerror(e), _r,					\
+		     _r == -1 ? strerror(_e) : "no error");		\
 } while (0)
 
-#define ASSERT_STR_EQ(a, b) do {					\
-	const char *_a = (a), *_b = (b);				\
-	if (strcmp(_a, _b))						\
-		FAIL("%s == %s: got \"%s\", expected \"%s\"", #a, #b,	\
-		     _a, _b);						\
+#define ASSERT_STR_EQ(expected, seen) do {				\
+	const char *_e = (expected), *_s = (seen);			\
+	if (strcmp(_e, _s))						\
+		FAIL("%s == %s: expected \"%s\", seen \"%s\"",		\
+		     #expected, #seen, _e, _s);				\
 } while (0)
 
 /* Compare buffers and name the first differing offset. */
-#define ASSERT_MEM_EQ(a, b, len) do {					\
-	const unsigned char *_a = (const void *)(a);			\
-	const unsigned char *_b = (const void *)(b);			\
+#define ASSERT_MEM_EQ(expected, seen, len) do {				\
+	const unsigned char *_e = (const void *)(expected);		\
+	const unsigned char *_s = (const void *)(seen);			\
 	size_t _n = (len), _i;						\
-	for (_i = 0; _i < _n && _a[_i] == _b[_i]; _i++)			\
+	for (_i = 0; _i < _n && _e[_i] == _s[_i]; _i++)			\
 		;							\
 	if (_i < _n)							\
 		FAIL("%s == %s (%zu bytes): first difference at %zu: "	\
-		     "0x%02x, expected 0x%02x", #a, #b, _n, _i, _a[_i],	\
-		     _b[_i]);						\
+		     "expected 0x%02x, seen 0x%02x", #expected, #seen,	\
+		     _n, _i, _e[_i], _s[_i]);				\
 } while (0)
 
 #endif /* SCULL_HARNESS_H */

@@ -22,8 +22,8 @@ TEST(default_limit_is_256mib)
 	int i;
 
 	for (i = 0; i < SCULL_NR_DEVS; i++)
-		ASSERT_EQ(sysfs_attr(i, "size_limit"), SCULL_LIMIT);
-	ASSERT_EQ(read_ll("/sys/module/scull/parameters/scull_size_limit"), SCULL_LIMIT);
+		ASSERT_EQ(SCULL_LIMIT, sysfs_attr(i, "size_limit"));
+	ASSERT_EQ(SCULL_LIMIT, read_ll("/sys/module/scull/parameters/scull_size_limit"));
 }
 
 TEST(write_at_limit_is_enospc)
@@ -32,17 +32,17 @@ TEST(write_at_limit_is_enospc)
 	int fd = dev_open(0, O_RDWR);
 
 	pwrite_exact(fd, "L", 1, SCULL_LIMIT - 1);
-	ASSERT_EQ(dev_size(0), SCULL_LIMIT);
+	ASSERT_EQ(SCULL_LIMIT, dev_size(0));
 	ASSERT_ERRNO(pwrite(fd, "x", 1, SCULL_LIMIT), ENOSPC);
 	ASSERT_ERRNO(pwrite(fd, "x", 1, SCULL_LIMIT + 12345), ENOSPC);
 	ASSERT_ERRNO(pwrite(fd, "x", 1, 1LL << 62), ENOSPC);
-	ASSERT_EQ(lseek(fd, 0, SEEK_END), SCULL_LIMIT);
+	ASSERT_EQ(SCULL_LIMIT, lseek(fd, 0, SEEK_END));
 	ASSERT_ERRNO(write(fd, "x", 1), ENOSPC);
 	/* a zero-length write is no write: 0, not an error */
-	ASSERT_EQ(write(fd, "x", 0), 0);
-	ASSERT_EQ(dev_size(0), SCULL_LIMIT);
+	ASSERT_EQ(0, write(fd, "x", 0));
+	ASSERT_EQ(SCULL_LIMIT, dev_size(0));
 	pread_exact(fd, buf, 1, SCULL_LIMIT - 1);
-	ASSERT_EQ(buf[0], 'L');
+	ASSERT_EQ('L', buf[0]);
 	close(fd);
 }
 
@@ -53,14 +53,14 @@ TEST(write_across_limit_is_partial)
 	int fd = dev_open(0, O_RDWR);
 
 	pattern_fill(buf, sizeof(buf), 0, 5);
-	ASSERT_EQ(pwrite(fd, buf, sizeof(buf), SCULL_LIMIT - 100), 100);
-	ASSERT_EQ(dev_size(0), SCULL_LIMIT);
+	ASSERT_EQ(100, pwrite(fd, buf, sizeof(buf), SCULL_LIMIT - 100));
+	ASSERT_EQ(SCULL_LIMIT, dev_size(0));
 	pread_exact(fd, back, 100, SCULL_LIMIT - 100);
-	ASSERT_MEM_EQ(back, buf, 100);
+	ASSERT_MEM_EQ(buf, back, 100);
 	/* vectors too */
-	ASSERT_EQ(pwritev(fd, iov, 2, SCULL_LIMIT - 7000), 7000);
+	ASSERT_EQ(7000, pwritev(fd, iov, 2, SCULL_LIMIT - 7000));
 	pread_exact(fd, back, 7000, SCULL_LIMIT - 7000);
-	ASSERT_MEM_EQ(back, buf, 7000);
+	ASSERT_MEM_EQ(buf, back, 7000);
 	close(fd);
 }
 
@@ -71,16 +71,16 @@ TEST(small_limit_fills_exactly)
 	unsigned char *buf = xmalloc(limit + 4096), *back = xmalloc(limit);
 	int fd;
 
-	ASSERT_EQ(scull_reload("scull_size_limit=64K"), 0);
-	ASSERT_EQ(sysfs_attr(2, "size_limit"), limit);
+	ASSERT_EQ(0, scull_reload("scull_size_limit=64K"));
+	ASSERT_EQ(limit, sysfs_attr(2, "size_limit"));
 	pattern_fill(buf, limit + 4096, 0, 6);
 	fd = dev_open(2, O_RDWR);
 	write_exact(fd, buf, 40000);
-	ASSERT_EQ(write(fd, buf + 40000, limit + 4096 - 40000), limit - 40000);
+	ASSERT_EQ(limit - 40000, write(fd, buf + 40000, limit + 4096 - 40000));
 	ASSERT_ERRNO(write(fd, buf, 1), ENOSPC);
-	ASSERT_EQ(dev_size(2), limit);
+	ASSERT_EQ(limit, dev_size(2));
 	pread_exact(fd, back, limit, 0);
-	ASSERT_MEM_EQ(back, buf, limit);
+	ASSERT_MEM_EQ(buf, back, limit);
 	/* after a trim the whole limit is free again */
 	close(fd);
 	fd = dev_open(2, O_WRONLY);
@@ -128,9 +128,9 @@ TEST(writes_are_charged_to_the_memory_cgroup)
 	int status;
 	pid_t child;
 
-	ASSERT_EQ(run_sh(NULL, 0, "mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup"), 0);
-	ASSERT_EQ(run_sh(NULL, 0, "echo +memory > /sys/fs/cgroup/cgroup.subtree_control && "
-				  "mkdir -p /sys/fs/cgroup/scull-test"), 0);
+	ASSERT_EQ(0, run_sh(NULL, 0, "mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup"));
+	ASSERT_EQ(0, run_sh(NULL, 0, "echo +memory > /sys/fs/cgroup/cgroup.subtree_control && "
+			     "mkdir -p /sys/fs/cgroup/scull-test"));
 	child = fork();
 	if (!child) {
 		snprintf(pid, sizeof(pid), "%d", getpid());
@@ -139,9 +139,9 @@ TEST(writes_are_charged_to_the_memory_cgroup)
 		charged_writer(NULL);
 		_exit(0);
 	}
-	ASSERT_EQ(waitpid(child, &status, 0), child);
-	ASSERT_EQ(run_sh(NULL, 0, "rmdir /sys/fs/cgroup/scull-test"), 0);
-	ASSERT_EQ(status, 0);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, run_sh(NULL, 0, "rmdir /sys/fs/cgroup/scull-test"));
+	ASSERT_EQ(0, status);
 }
 
 int main(int argc, char **argv)

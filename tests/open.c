@@ -24,7 +24,7 @@ static void fill(int minor, const char *text)
 
 	write_exact(fd, text, strlen(text));
 	close(fd);
-	ASSERT_EQ(dev_size(minor), strlen(text));
+	ASSERT_EQ(strlen(text), dev_size(minor));
 }
 
 TEST(write_only_open_trims)
@@ -33,10 +33,10 @@ TEST(write_only_open_trims)
 
 	fill(0, "old data");
 	fd = dev_open(0, O_WRONLY);
-	ASSERT_EQ(dev_size(0), 0);
+	ASSERT_EQ(0, dev_size(0));
 	write_exact(fd, "new", 3);
 	close(fd);
-	ASSERT_EQ(dev_size(0), 3);
+	ASSERT_EQ(3, dev_size(0));
 }
 
 TEST(read_and_rdwr_opens_keep_data)
@@ -45,20 +45,20 @@ TEST(read_and_rdwr_opens_keep_data)
 	close(dev_open(0, O_RDONLY));
 	close(dev_open(0, O_RDWR));
 	close(dev_open(0, O_RDONLY | O_APPEND));
-	ASSERT_EQ(dev_size(0), 4);
+	ASSERT_EQ(4, dev_size(0));
 }
 
 TEST(o_trunc_trims_with_any_mode)
 {
 	fill(0, "one");
 	close(dev_open(0, O_RDONLY | O_TRUNC));
-	ASSERT_EQ(dev_size(0), 0);
+	ASSERT_EQ(0, dev_size(0));
 	fill(0, "two");
 	close(dev_open(0, O_RDWR | O_TRUNC));
-	ASSERT_EQ(dev_size(0), 0);
+	ASSERT_EQ(0, dev_size(0));
 	fill(0, "three");
 	close(dev_open(0, O_WRONLY | O_APPEND | O_TRUNC));
-	ASSERT_EQ(dev_size(0), 0);
+	ASSERT_EQ(0, dev_size(0));
 }
 
 TEST(o_append_writes_at_end)
@@ -68,16 +68,16 @@ TEST(o_append_writes_at_end)
 
 	fill(0, "abc");
 	fd = dev_open(0, O_WRONLY | O_APPEND);
-	ASSERT_EQ(dev_size(0), 3);
-	ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+	ASSERT_EQ(3, dev_size(0));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	write_exact(fd, "de", 2);
-	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 5);
+	ASSERT_EQ(5, lseek(fd, 0, SEEK_CUR));
 	/* pwrite on an O_APPEND file appends too, as for regular files */
-	ASSERT_EQ(pwrite(fd, "f", 1, 0), 1);
+	ASSERT_EQ(1, pwrite(fd, "f", 1, 0));
 	close(fd);
 	fd = dev_open(0, O_RDONLY);
-	ASSERT_EQ(read(fd, buf, sizeof(buf)), 6);
-	ASSERT_MEM_EQ(buf, "abcdef", 6);
+	ASSERT_EQ(6, read(fd, buf, sizeof(buf)));
+	ASSERT_MEM_EQ("abcdef", buf, 6);
 	close(fd);
 }
 
@@ -90,8 +90,8 @@ TEST(o_append_via_fcntl)
 	fd = dev_open(1, O_RDWR);
 	ASSERT_OK(fcntl(fd, F_SETFL, O_APPEND));
 	write_exact(fd, "z", 1);
-	ASSERT_EQ(pread(fd, buf, sizeof(buf), 0), 3);
-	ASSERT_MEM_EQ(buf, "xyz", 3);
+	ASSERT_EQ(3, pread(fd, buf, sizeof(buf), 0));
+	ASSERT_MEM_EQ("xyz", buf, 3);
 	close(fd);
 }
 
@@ -104,19 +104,19 @@ TEST(poll_select_epoll_ready)
 
 	fd = dev_open(0, O_RDWR);
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN | POLLOUT };
-	ASSERT_EQ(poll(&pfd, 1, 0), 1);
-	ASSERT_EQ(pfd.revents, POLLIN | POLLOUT);
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLIN | POLLOUT, pfd.revents);
 
 	FD_ZERO(&r);
 	FD_ZERO(&w);
 	FD_SET(fd, &r);
 	FD_SET(fd, &w);
-	ASSERT_EQ(select(fd + 1, &r, &w, NULL, &(struct timeval){ 0, 0 }), 2);
+	ASSERT_EQ(2, select(fd + 1, &r, &w, NULL, &(struct timeval){ 0, 0 }));
 
 	ep = ASSERT_OK(epoll_create1(0));
 	ASSERT_OK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
-	ASSERT_EQ(epoll_wait(ep, &got, 1, 0), 1);
-	ASSERT_EQ(got.events, EPOLLIN | EPOLLOUT);
+	ASSERT_EQ(1, epoll_wait(ep, &got, 1, 0));
+	ASSERT_EQ(EPOLLIN | EPOLLOUT, got.events);
 	close(ep);
 	close(fd);
 }
@@ -126,8 +126,8 @@ TEST(fsync_succeeds)
 	int fd = dev_open(0, O_RDWR);
 
 	write_exact(fd, "sync", 4);
-	ASSERT_EQ(fsync(fd), 0);
-	ASSERT_EQ(fdatasync(fd), 0);
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, fdatasync(fd));
 	close(fd);
 }
 
@@ -166,15 +166,15 @@ TEST(shared_file_position_is_atomic)
 
 		write_exact(shared_fd, buf, sizeof(buf));
 	}
-	ASSERT_EQ(lseek(shared_fd, 0, SEEK_SET), 0);
+	ASSERT_EQ(0, lseek(shared_fd, 0, SEEK_SET));
 	for (i = 0; i < SHARED_THREADS; i++)
-		ASSERT_EQ(pthread_create(&t[i], NULL, shared_reader, NULL), 0);
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, shared_reader, NULL));
 	for (i = 0; i < SHARED_THREADS; i++) {
-		ASSERT_EQ(pthread_join(t[i], &ret), 0);
+		ASSERT_EQ(0, pthread_join(t[i], &ret));
 		ASSERT_TRUE(ret == NULL);
 	}
 	/* every byte read exactly once: the position ends at the end */
-	ASSERT_EQ(lseek(shared_fd, 0, SEEK_CUR), SHARED_READS * SHARED_THREADS);
+	ASSERT_EQ(SHARED_READS * SHARED_THREADS, lseek(shared_fd, 0, SEEK_CUR));
 	close(shared_fd);
 }
 

@@ -66,10 +66,10 @@ static void stall_wait(struct stall *s)
 	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
 	struct uffd_msg msg;
 
-	ASSERT_EQ(poll(&p, 1, 10000), 1);
-	ASSERT_EQ(read(s->uffd, &msg, sizeof(msg)), sizeof(msg));
-	ASSERT_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
-	ASSERT_EQ(msg.arg.pagefault.address & ~(PAGE - 1UL), (unsigned long)s->buf + PAGE);
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+	ASSERT_EQ(sizeof(msg), read(s->uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((unsigned long)s->buf + PAGE, msg.arg.pagefault.address & ~(PAGE - 1UL));
 }
 
 /* Supply the missing page: the pattern's middle page. */
@@ -167,22 +167,22 @@ TEST(reader_waiting_for_lock_is_interruptible)
 	catch_sigusr1();
 	stall_init(&s);
 	w.s = &s;
-	ASSERT_EQ(pthread_create(&wt, NULL, stalled_writer, &w), 0);
+	ASSERT_EQ(0, pthread_create(&wt, NULL, stalled_writer, &w));
 	stall_wait(&s);		/* the writer holds the lock now */
 	r.buf = back;
 	r.len = sizeof(back);
-	ASSERT_EQ(pthread_create(&rt, NULL, blocked_reader, &r), 0);
+	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_reader, &r));
 	while (!__atomic_load_n(&r.tid, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	wait_in_syscall(getpid(), r.tid, SYS_pread64);
-	ASSERT_EQ(pthread_kill(rt, SIGUSR1), 0);
-	ASSERT_EQ(pthread_join(rt, NULL), 0);
-	ASSERT_EQ(r.ret, -1);
-	ASSERT_EQ(r.err, EINTR);
+	ASSERT_EQ(0, pthread_kill(rt, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+	ASSERT_EQ(-1, r.ret);
+	ASSERT_EQ(EINTR, r.err);
 	/* the writer goes on once its page is there, and stores it all */
 	stall_release(&s);
-	ASSERT_EQ(pthread_join(wt, NULL), 0);
-	ASSERT_EQ(w.ret, SPAN);
+	ASSERT_EQ(0, pthread_join(wt, NULL));
+	ASSERT_EQ(SPAN, w.ret);
 	{
 		int fd = dev_open(0, O_RDONLY);
 
@@ -202,7 +202,7 @@ TEST(writer_waiting_for_lock_is_killable)
 
 	stall_init(&s);
 	w.s = &s;
-	ASSERT_EQ(pthread_create(&wt, NULL, stalled_writer, &w), 0);
+	ASSERT_EQ(0, pthread_create(&wt, NULL, stalled_writer, &w));
 	stall_wait(&s);
 	child = fork();
 	if (!child) {
@@ -216,16 +216,16 @@ TEST(writer_waiting_for_lock_is_killable)
 	/* a plain signal does not end the wait (the handler runs later) */
 	ASSERT_OK(kill(child, SIGUSR1));
 	usleep(100000);
-	ASSERT_EQ(waitpid(child, &status, WNOHANG), 0);
+	ASSERT_EQ(0, waitpid(child, &status, WNOHANG));
 	ASSERT_TRUE(in_syscall(child, child, SYS_pwrite64));
 	/* SIGKILL does */
 	ASSERT_OK(kill(child, SIGKILL));
-	ASSERT_EQ(waitpid(child, &status, 0), child);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	stall_release(&s);
-	ASSERT_EQ(pthread_join(wt, NULL), 0);
-	ASSERT_EQ(w.ret, SPAN);
-	ASSERT_EQ(dev_size(0), SPAN);
+	ASSERT_EQ(0, pthread_join(wt, NULL));
+	ASSERT_EQ(SPAN, w.ret);
+	ASSERT_EQ(SPAN, dev_size(0));
 }
 
 /*
@@ -251,16 +251,16 @@ TEST(readers_share_the_lock_and_a_signal_returns_bytes_moved)
 	stall_init(&s);
 	r.buf = s.buf;
 	r.len = SPAN;
-	ASSERT_EQ(pthread_create(&rt, NULL, blocked_reader, &r), 0);
+	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_reader, &r));
 	stall_wait(&s);		/* the reader holds the lock for reading */
 	/* another reader is not held up */
 	pread_exact(fd, back, sizeof(back), 0);
-	ASSERT_MEM_EQ(back, data, sizeof(back));
-	ASSERT_EQ(pthread_kill(rt, SIGUSR1), 0);
+	ASSERT_MEM_EQ(data, back, sizeof(back));
+	ASSERT_EQ(0, pthread_kill(rt, SIGUSR1));
 	stall_release(&s);
-	ASSERT_EQ(pthread_join(rt, NULL), 0);
-	ASSERT_EQ(r.ret, 2 * PAGE);
-	ASSERT_MEM_EQ(s.buf, data, 2 * PAGE);
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+	ASSERT_EQ(2 * PAGE, r.ret);
+	ASSERT_MEM_EQ(data, s.buf, 2 * PAGE);
 	close(fd);
 }
 

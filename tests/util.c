@@ -45,7 +45,7 @@ void dev_reset_all(void)
 		fd = dev_open(i, O_WRONLY | O_TRUNC);
 		ASSERT_OK(ioctl(fd, SCULL_IOCRESET));
 		close(fd);
-		ASSERT_EQ(dev_size(i), 0);
+		ASSERT_EQ(0, dev_size(i));
 	}
 }
 
@@ -80,9 +80,9 @@ void pattern_check(const void *buf, size_t len, uint64_t off, uint32_t seed)
 
 	for (i = 0; i < len; i++)
 		if (p[i] != pattern_byte(off + i, seed))
-			FAIL("byte at offset %llu: 0x%02x, expected 0x%02x",
-			     (unsigned long long)(off + i), p[i],
-			     pattern_byte(off + i, seed));
+			FAIL("byte at offset %llu: expected 0x%02x, seen 0x%02x",
+			     (unsigned long long)(off + i),
+			     pattern_byte(off + i, seed), p[i]);
 }
 
 void write_exact(int fd, const void *buf, size_t len)
@@ -339,11 +339,11 @@ void nodes_check(unsigned int first_minor)
 	for (i = 0; i < SCULL_NR_DEVS; i++) {
 		ASSERT_OK(stat(dev_path(i), &st));
 		ASSERT_TRUE(S_ISCHR(st.st_mode));
-		ASSERT_EQ(major(st.st_rdev), major);
-		ASSERT_EQ(minor(st.st_rdev), first_minor + i);
-		ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
-		ASSERT_EQ(st.st_gid, gid);
-		ASSERT_EQ(st.st_uid, 0);
+		ASSERT_EQ(major, major(st.st_rdev));
+		ASSERT_EQ(first_minor + i, minor(st.st_rdev));
+		ASSERT_EQ(SCULL_MODE, st.st_mode & 07777);
+		ASSERT_EQ(gid, st.st_gid);
+		ASSERT_EQ(0, st.st_uid);
 	}
 }
 
@@ -355,7 +355,7 @@ int module_loaded(void)
 void nothing_registered(void)
 {
 	ASSERT_TRUE(!module_loaded());
-	ASSERT_NE(run_sh(NULL, 0, "grep -qw scull /proc/devices"), 0);
+	ASSERT_NE(0, run_sh(NULL, 0, "grep -qw scull /proc/devices"));
 	ASSERT_ERRNO(access("/sys/class/scull", F_OK), ENOENT);
 	ASSERT_ERRNO(access("/proc/scullmem", F_OK), ENOENT);
 	ASSERT_ERRNO(access("/proc/scullseq", F_OK), ENOENT);
@@ -412,6 +412,6 @@ static int scull_has_defaults(void)
 void scull_restore(void)
 {
 	if (!module_loaded() || !scull_has_defaults())
-		ASSERT_EQ(scull_reload(""), 0);
+		ASSERT_EQ(0, scull_reload(""));
 	dev_reset_all();
 }
