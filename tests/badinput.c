@@ -386,13 +386,3 @@ TEST(hostile_module_parameters)
 		nothing_registered();
 	}
 }
-
-void scull_setup(void)
-{
-	scull_restore();
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
-}

@@ -13,11 +13,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 #define REGION		(256 << 10)	/* bytes each writer owns */
 #define CHUNK		(16 << 10)	/* one write, one read */
 #define WRITERS		3
@@ -194,9 +189,4 @@ TEST(writers_across_minors)
 		ASSERT_EQ(0, status);
 		ASSERT_EQ(4 << 20, dev_size(m));
 	}
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

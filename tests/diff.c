@@ -586,11 +586,6 @@ static void diff_seeds(unsigned long long first, unsigned int seeds, long nops)
 		   total, first, first + seeds - 1);
 }
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 /* 125,000 operations in make check, over four tests. */
 TEST_TIMEOUT(seeds_1_to_5, 600)
 {
@@ -629,9 +624,4 @@ TEST_MANUAL(soak, 86400)
 	}
 	diff_seeds(first ? atoll(first) : 1000, seeds ? atoi(seeds) : 100,
 		   nops ? atol(nops) : 100000);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

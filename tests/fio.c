@@ -9,11 +9,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 /*
  * One line per job group: name, fio's error, bytes read + written, short
  * and dropped I/Os.
@@ -99,9 +94,4 @@ TEST(engines_job)
 		LINE("libaio-qd8", 33554432) LINE("libaio-qd32", 33554432)
 		LINE("io_uring-qd1", 33554432) LINE("io_uring-qd8", 33554432)
 		LINE("io_uring-qd32", 33554432));
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -1,23 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A small kselftest-style harness for the scull guest tests.
+ * A small harness for the scull guest tests, printing what kselftest
+ * prints (tests/README says why it is not kselftest_harness.h).
  *
  * Each test is a named function; each runs in a forked child with a time
- * limit, so a crash or a hang fails one test, not the program.  Results are
- * TAP lines: "ok - prog.name", "not ok - prog.name", "ok - prog.name # SKIP
- * reason".  The host renumbers them and counts.
+ * limit, so a crash or a hang fails one test, not the program.  Before the
+ * test the child runs scull_setup(): util.c's default brings the module
+ * and the devices to their load-time state (scull_restore()); a program
+ * that needs more defines its own scull_setup().  The harness provides
+ * main().
  *
  *   prog --list [PATTERN...]    names of the tests that would run
  *   prog [PATTERN...]           run them; PATTERN is an fnmatch() pattern
  *                               matched against "prog" and "prog.name"
  *
- * A TEST_MANUAL test (a long soak) runs only when a pattern is exactly its
- * "prog.name", never by default or through a wildcard.
+ * Output is kselftest's TAP:
  *
- * Exit status: 0 when nothing failed, 1 otherwise.
+ *   TAP version 13
+ *   1..3
+ *   # diagnostics, and why a test failed
+ *   ok 1 prog.name
+ *   not ok 2 prog.other
+ *   ok 3 prog.third # SKIP reason
+ *   # Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0
+ *
+ * A TEST_MANUAL test (a long soak) runs only when a pattern is exactly its
+ * "prog.name", never by default or through a wildcard.  When no test is
+ * selected the plan is "1..0 # SKIP ..." and the program exits KSFT_SKIP.
+ *
+ * Exit status, kselftest's: KSFT_FAIL when a test failed, KSFT_SKIP when
+ * none passed and some were skipped (or none was selected), KSFT_PASS
+ * otherwise.
  *
  * Assertions take the expected value first, as kselftest's do:
- * ASSERT_EQ(expected, seen).
+ * ASSERT_EQ(expected, seen).  They may be called from any depth (helpers
+ * in util.c use them): a failure prints where and why, and ends the test's
+ * child process.
  */
 #ifndef SCULL_HARNESS_H
 #define SCULL_HARNESS_H
@@ -40,11 +58,11 @@ struct scull_test {
 
 void scull_test_register(const char *name, void (*fn)(void),
 			 unsigned int timeout, int manual);
-int scull_test_main(int argc, char **argv);
 
 /*
- * Runs in each test's child before the test: a program defines it to bring
- * shared state (the module, the devices) to what its tests start from.  An
+ * Runs in each test's child before the test, to bring shared state (the
+ * module, the devices) to what the tests start from.  util.c's default is
+ * scull_restore(); a program overrides it by defining its own.  An
  * assertion failing in it fails the test.
  */
 void scull_setup(void);

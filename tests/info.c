@@ -14,11 +14,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(sysfs_attributes)
 {
 	static const char *const attrs[] = { "size", "quantum", "qset", "size_limit" };
@@ -192,9 +187,4 @@ TEST(modinfo_describes_module)
 	ASSERT_EQ(0, read_ll("/sys/module/scull/refcnt"));
 	read_text("/sys/module/scull/version", out, sizeof(out));
 	ASSERT_STR_EQ("1.0.0\n", out);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

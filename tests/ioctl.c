@@ -14,11 +14,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 static void geometry_is(int fd, int minor, int quantum, int qset)
 {
 	int v = -1;
@@ -246,9 +241,4 @@ TEST(compat_32bit)
 
 	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/tests/ioctl32 /dev/scull3"));
 	ASSERT_STR_EQ("", out);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

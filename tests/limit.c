@@ -12,11 +12,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(default_limit_is_256mib)
 {
 	int i;
@@ -142,9 +137,4 @@ TEST(writes_are_charged_to_the_memory_cgroup)
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	ASSERT_EQ(0, run_sh(NULL, 0, "rmdir /sys/fs/cgroup/scull-test"));
 	ASSERT_EQ(0, status);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -298,8 +298,3 @@ TEST(load_unload_cycles)
 	unload();
 	nothing_registered();
 }
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
-}

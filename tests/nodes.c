@@ -12,11 +12,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(nodes_exist_with_group_and_mode)
 {
 	struct stat st;
@@ -98,9 +93,4 @@ TEST(outsider_gets_eacces)
 	ASSERT_EQ(0, as_user(USER_OUT_UID, outsider_is_refused, NULL));
 	/* and its attempts trimmed nothing */
 	ASSERT_EQ(6, dev_size(0));
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

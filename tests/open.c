@@ -13,11 +13,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 static void fill(int minor, const char *text)
 {
 	int fd = dev_open(minor, O_RDWR);
@@ -176,9 +171,4 @@ TEST(shared_file_position_is_atomic)
 	/* every byte read exactly once: the position ends at the end */
 	ASSERT_EQ(SHARED_READS * SHARED_THREADS, lseek(shared_fd, 0, SEEK_CUR));
 	close(shared_fd);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -15,11 +15,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(echo_cat_round_trip)
 {
 	char out[256];
@@ -267,9 +262,4 @@ TEST(two_opens_share_data)
 	ASSERT_MEM_EQ("ping", buf, 4);
 	close(a);
 	close(b);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

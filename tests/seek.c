@@ -13,11 +13,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(seek_set_cur_end)
 {
 	char c;
@@ -156,9 +151,4 @@ TEST(seek_data_empty_device)
 	ASSERT_ERRNO(lseek(fd, 0, SEEK_HOLE), ENXIO);
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
 	close(fd);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

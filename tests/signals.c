@@ -28,11 +28,6 @@
 #define PAGE 4096
 #define SPAN (3 * PAGE)		/* a stalled buffer: the middle page is missing */
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 struct stall {
 	int uffd;
 	unsigned char *buf;	/* three pages; the middle one is missing */
@@ -262,9 +257,4 @@ TEST(readers_share_the_lock_and_a_signal_returns_bytes_moved)
 	ASSERT_EQ(2 * PAGE, r.ret);
 	ASSERT_MEM_EQ(data, s.buf, 2 * PAGE);
 	close(fd);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

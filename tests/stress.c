@@ -338,13 +338,3 @@ TEST_MANUAL(soak, 36000)
 
 	stress(s ? atoi(s) : 600);
 }
-
-void scull_setup(void)
-{
-	scull_restore();
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
-}
