@@ -15,9 +15,10 @@
 #     printed fewer results than its own plan;
 #   - in soak mode, a test of the expected list that did not pass;
 #   - host.guest_finished: the guest reached its end (no crash, no hang);
-#   - host.kernel_log_clean: the guest's kernel log came out and neither
-#     it nor the console has a kernel complaint (BUG, WARNING, Oops,
-#     KASAN, UBSAN, kmemleak, lockdep...).
+#   - host.kernel_log_clean: the guest's whole kernel log came out (read
+#     from /dev/kmsg from its first record to an end marker, no record
+#     lost) and neither it nor the console has a kernel complaint (BUG,
+#     WARNING, Oops, KASAN, UBSAN, kmemleak, lockdep...).
 # Exits non-zero when anything failed.
 set -uo pipefail
 
@@ -145,18 +146,34 @@ else
 	host "not ok" guest_finished "the guest did not reach its end (crash, panic or timeout)"
 fi
 
-# The kernel log: dmesg at the guest's end.  A missing or empty one is
-# not a clean one.
-kmsg=$run/dmesg.txt
+# The kernel log: records "prio,seq,usec,flags;text" from /dev/kmsg, each
+# followed by its continuation lines; all of them, from seq 0 to the end
+# marker, with no gap.
+kmsg=$run/kmsg.txt
+shown=$kmsg
+[ -f "$kmsg" ] || kmsg=/dev/null
+log_problem=$(tr -d '\r' <"$kmsg" | awk -F'[,;]' '
+	/^[0-9]+,[0-9]+,/ {
+		if (n == 0 && $2 != 0) { bad = "it starts at record " $2 ", not 0"; exit }
+		if (n > 0 && $2 != last + 1) { bad = "records " last + 1 "-" $2 - 1 " are missing"; exit }
+		last = $2; n++
+		if (index($0, "scull-guest: kernel log complete")) done = 1
+	}
+	END {
+		if (!bad && !n) bad = "it is missing or empty"
+		if (!bad && !done) bad = "it ends at record " last ", before the end marker"
+		print bad
+	}')
 pattern='BUG:|WARNING:|Oops|general protection|KASAN:|UBSAN:|kmemleak|possible .*(locking|deadlock|recursive)|Call Trace|Kernel panic|blocked for more than|rcu: INFO|unable to handle'
-complaints=$(cat "$run/console.log" "$kmsg" 2>/dev/null | tr -d '\r' | grep -E "$pattern" | sort -u)
-if [ ! -s "$kmsg" ]; then
-	host "not ok" kernel_log_clean "the kernel log ($kmsg) is missing or empty"
+complaints=$(cat "$run/console.log" "$kmsg" 2>/dev/null | tr -d '\r' |
+	sed 's/^[0-9]*,[0-9]*,[0-9]*,[^;]*;//' | grep -E "$pattern" | sort -u)
+if [ -n "$log_problem" ]; then
+	host "not ok" kernel_log_clean "the kernel log ($shown) is incomplete: $log_problem"
 elif [ -n "$complaints" ]; then
 	printf '%s\n' "$complaints" | head -n 40 | sed 's/^/# kernel: /'
 	host "not ok" kernel_log_clean
 else
-	host ok kernel_log_clean
+	host ok kernel_log_clean "$(grep -c '^[0-9]*,[0-9]*,' "$kmsg") records"
 fi
 
 if [ "$skip" -gt 0 ]; then

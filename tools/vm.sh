@@ -84,7 +84,7 @@ esac
 qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2
 	-nodefaults -no-reboot -display none
 	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
-	-append "console=ttyS0 loglevel=5 panic=-1 tsc=reliable clocksource=tsc $cmdline")
+	-append "console=ttyS0 loglevel=5 log_buf_len=16M panic=-1 tsc=reliable clocksource=tsc $cmdline")
 
 # One guest at a time on this machine: guests distort each other's timings
 # and share two cores.  A second run (another checkout, a helper) waits.
@@ -110,7 +110,7 @@ fi
 log "booting $KVER ($mode, $accel); guest log: $run/console.log"
 timeout --kill-after=10 "$timeout_s" "${qemu[@]}" \
 	-serial "file:$run/console.log" -serial "file:$run/results.txt" \
-	-serial "file:$run/dmesg.txt" </dev/null >"$run/qemu.log" 2>&1 &
+	-serial "file:$run/kmsg.txt" </dev/null >"$run/qemu.log" 2>&1 &
 qpid=$!
 
 # Stream the guest's lines as they come, and let tools/collect.sh
@@ -140,6 +140,6 @@ if [ "$mode" = bench ]; then
 fi
 if [ "$rc" -ne 0 ]; then
 	echo "guest console log: $run/console.log" >&2
-	echo "guest kernel log:  $run/dmesg.txt" >&2
+	echo "guest kernel log:  $run/kmsg.txt" >&2
 fi
 exit "$rc"
