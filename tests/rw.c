@@ -122,13 +122,19 @@ TEST(hole_reads_as_zeros)
 }
 
 /* Bytes of a quantum that were never written read as zeros, even where
- * an earlier trim freed memory full of other bytes.
+ * an earlier trim freed memory full of other bytes.  Only scull's own
+ * zeroing can make them so: the guest boots with init_on_alloc=0
+ * (tools/vm.sh), and the kernel says so when it starts.
  */
 TEST(fresh_quantum_is_zeroed)
 {
 	unsigned char buf[SCULL_QUANTUM], junk[SCULL_QUANTUM];
+	char line[256];
 	int fd, i;
 
+	kmsg_find("mem auto-init:", line, sizeof(line));
+	if (!strstr(line, "heap alloc:off"))
+		FAIL("the kernel zeroes every allocation (\"%s\"): boot with init_on_alloc=0", line);
 	memset(junk, 0xee, sizeof(junk));
 	fd = dev_open(0, O_RDWR);
 	for (i = 0; i < 256; i++)

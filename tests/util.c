@@ -280,25 +280,21 @@ void kmsg_mark(char *marker, size_t size)
 	close(fd);
 }
 
-void kmsg_since(const char *marker, char *buf, size_t size)
+/*
+ * The text of the next record of the kernel log (fd reads /dev/kmsg), in
+ * rec; NULL at the end of the log.
+ */
+static const char *kmsg_next(int fd, char *rec, size_t size)
 {
-	char rec[8192];
-	size_t len = 0;
-	int fd, seen = 0;
+	char *msg, *nl;
 	ssize_t n;
 
-	buf[0] = '\0';
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
-		FAIL("open /dev/kmsg: %s", strerror(errno));
 	for (;;) {
-		char *msg, *nl;
-
-		n = read(fd, rec, sizeof(rec) - 1);
+		n = read(fd, rec, size - 1);
 		if (n < 0 && errno == EPIPE)
 			continue;	/* overwritten records: skip on */
 		if (n <= 0)
-			break;
+			return NULL;
 		rec[n] = '\0';
 		msg = strchr(rec, ';');
 		if (!msg)
@@ -307,6 +303,29 @@ void kmsg_since(const char *marker, char *buf, size_t size)
 		nl = strchr(msg, '\n');
 		if (nl)
 			*nl = '\0';
+		return msg;
+	}
+}
+
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0)
+		FAIL("open /dev/kmsg: %s", strerror(errno));
+	return fd;
+}
+
+void kmsg_since(const char *marker, char *buf, size_t size)
+{
+	char rec[8192];
+	const char *msg;
+	size_t len = 0;
+	int fd, seen = 0;
+
+	buf[0] = '\0';
+	fd = kmsg_open();
+	while ((msg = kmsg_next(fd, rec, sizeof(rec)))) {
 		if (!seen) {
 			seen = !strcmp(msg, marker);
 			continue;
@@ -317,6 +336,20 @@ void kmsg_since(const char *marker, char *buf, size_t size)
 	close(fd);
 	if (!seen)
 		FAIL("marker %s not found in the kernel log", marker);
+}
+
+void kmsg_find(const char *needle, char *line, size_t size)
+{
+	char rec[8192];
+	const char *msg;
+	int fd = kmsg_open();
+
+	while ((msg = kmsg_next(fd, rec, sizeof(rec))) && !strstr(msg, needle))
+		;
+	close(fd);
+	if (!msg)
+		FAIL("no \"%s\" in the kernel log", needle);
+	snprintf(line, size, "%s", msg);
 }
 
 unsigned int scull_major(void)

@@ -76,6 +76,8 @@ int run_sh(char *out, size_t size, const char *fmt, ...)
 /* The kernel log: put a marker in it, then read what came after. */
 void kmsg_mark(char *marker, size_t size);
 void kmsg_since(const char *marker, char *buf, size_t size);
+/* The first record of the whole log that contains needle; fails if none. */
+void kmsg_find(const char *needle, char *line, size_t size);
 
 int module_loaded(void);
 /* Nothing of scull is registered anywhere: module, major, class, /proc
