@@ -127,48 +127,80 @@ TEST(fsync_succeeds)
 }
 
 /*
- * Threads sharing one file description, each reading one byte at a time:
- * with atomic f_pos updates (as for a regular file) no two reads take the
- * same offset, so the position ends exactly at the end.
+ * Two threads share one file description.  Deterministically, with no
+ * timing: the first reads one byte into a page that is not there yet
+ * (userfaultfd), so it stops inside the copy, before it can move the
+ * position.  The second then reads one byte too.  With atomic f_pos
+ * updates (FMODE_ATOMIC_POS, as for a regular file) the second must wait
+ * for the first (it sleeps on the file's position lock), and once the page
+ * arrives the two read bytes 0 and 1 and the position is 2.  Without them
+ * the second would read byte 0 at once, while the first still waits.
  */
-#define SHARED_READS	2000
-#define SHARED_THREADS	4
+struct pos_reader {
+	int fd;
+	unsigned char *buf;
+	pid_t tid;
+	ssize_t ret;
+	int done;
+};
 
-static int shared_fd;
-
-static void *shared_reader(void *arg)
+static void *pos_read(void *arg)
 {
-	unsigned char c;
-	int i;
+	struct pos_reader *r = arg;
 
-	(void)arg;
-	for (i = 0; i < SHARED_READS; i++) {
-		if (read(shared_fd, &c, 1) != 1)
-			return (void *)1;
-	}
+	__atomic_store_n(&r->tid, gettid(), __ATOMIC_RELEASE);
+	r->ret = read(r->fd, r->buf, 1);
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* The state letter of thread tid of this process (R, S, D...). */
+static char task_state(pid_t tid)
+{
+	char path[64], text[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	read_text(path, text, sizeof(text));
+	p = strrchr(text, ')');
+	ASSERT_TRUE(p && p[1] == ' ');
+	return p[2];
 }
 
 TEST(shared_file_position_is_atomic)
 {
-	pthread_t t[SHARED_THREADS];
-	void *ret;
+	struct pos_reader first = { 0 }, second = { 0 };
+	unsigned char data[2] = { 'a', 'b' }, c = 0;
+	pthread_t t1, t2;
+	struct stall s;
 	int i;
 
-	shared_fd = dev_open(0, O_RDWR);
-	{
-		static unsigned char buf[SHARED_READS * SHARED_THREADS];
+	first.fd = second.fd = dev_open(0, O_RDWR);
+	write_exact(first.fd, data, sizeof(data));
+	ASSERT_EQ(0, lseek(first.fd, 0, SEEK_SET));
+	stall_init(&s);
+	first.buf = s.buf + STALL_PAGE;
+	second.buf = &c;
+	ASSERT_EQ(0, pthread_create(&t1, NULL, pos_read, &first));
+	stall_wait(&s);		/* the first is in the copy, position not moved */
+	ASSERT_EQ(0, pthread_create(&t2, NULL, pos_read, &second));
+	/* the second either sleeps (waiting for the first) or finishes */
+	for (i = 0; i < 10000; i++) {
+		pid_t tid = __atomic_load_n(&second.tid, __ATOMIC_ACQUIRE);
 
-		write_exact(shared_fd, buf, sizeof(buf));
+		if (__atomic_load_n(&second.done, __ATOMIC_ACQUIRE))
+			FAIL("a second reader read byte '%c' while the first held the position", c);
+		if (tid && strchr("SD", task_state(tid)))
+			break;
+		usleep(1000);
 	}
-	ASSERT_EQ(0, lseek(shared_fd, 0, SEEK_SET));
-	for (i = 0; i < SHARED_THREADS; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, shared_reader, NULL));
-	for (i = 0; i < SHARED_THREADS; i++) {
-		ASSERT_EQ(0, pthread_join(t[i], &ret));
-		ASSERT_TRUE(ret == NULL);
-	}
-	/* every byte read exactly once: the position ends at the end */
-	ASSERT_EQ(SHARED_READS * SHARED_THREADS, lseek(shared_fd, 0, SEEK_CUR));
-	close(shared_fd);
+	ASSERT_TRUE(i < 10000);
+	stall_release(&s);
+	ASSERT_EQ(0, pthread_join(t1, NULL));
+	ASSERT_EQ(0, pthread_join(t2, NULL));
+	ASSERT_EQ(1, first.ret);
+	ASSERT_EQ('a', first.buf[0]);
+	ASSERT_EQ(1, second.ret);
+	ASSERT_EQ('b', c);
+	ASSERT_EQ(2, lseek(first.fd, 0, SEEK_CUR));
+	close(first.fd);
 }

@@ -12,74 +12,18 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <linux/userfaultfd.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
 
-#define PAGE 4096
+#define PAGE STALL_PAGE
 #define SPAN (3 * PAGE)		/* a stalled buffer: the middle page is missing */
-
-struct stall {
-	int uffd;
-	unsigned char *buf;	/* three pages; the middle one is missing */
-};
-
-/* Three pages of a pattern, the middle one registered with userfaultfd
- * and not present.
- */
-static void stall_init(struct stall *s)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-
-	s->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (s->uffd < 0)
-		FAIL("userfaultfd: %s", strerror(errno));
-	ASSERT_OK(ioctl(s->uffd, UFFDIO_API, &api));
-	s->buf = mmap(NULL, SPAN, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_TRUE(s->buf != MAP_FAILED);
-	pattern_fill(s->buf, PAGE, 0, 5);
-	pattern_fill(s->buf + 2 * PAGE, PAGE, 2 * PAGE, 5);
-	reg.range.start = (unsigned long)s->buf + PAGE;
-	reg.range.len = PAGE;
-	ASSERT_OK(ioctl(s->uffd, UFFDIO_REGISTER, &reg));
-}
-
-/* Wait until someone faults on the missing page. */
-static void stall_wait(struct stall *s)
-{
-	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	ASSERT_EQ(1, poll(&p, 1, 10000));
-	ASSERT_EQ(sizeof(msg), read(s->uffd, &msg, sizeof(msg)));
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	ASSERT_EQ((unsigned long)s->buf + PAGE, msg.arg.pagefault.address & ~(PAGE - 1UL));
-}
-
-/* Supply the missing page: the pattern's middle page. */
-static void stall_release(struct stall *s)
-{
-	static unsigned char page[PAGE] __attribute__((aligned(PAGE)));
-	struct uffdio_copy copy = {
-		.dst = (unsigned long)s->buf + PAGE,
-		.src = (unsigned long)page,
-		.len = PAGE,
-	};
-
-	pattern_fill(page, PAGE, PAGE, 5);
-	ASSERT_OK(ioctl(s->uffd, UFFDIO_COPY, &copy));
-}
 
 struct writer_arg {
 	struct stall *s;

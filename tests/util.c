@@ -5,10 +5,14 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -447,6 +451,54 @@ void scull_restore(void)
 	if (!module_loaded() || !scull_has_defaults())
 		ASSERT_EQ(0, scull_reload(""));
 	dev_reset_all();
+}
+
+/* Three pages of a pattern, the middle one registered with userfaultfd
+ * and not present.
+ */
+void stall_init(struct stall *s)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	s->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (s->uffd < 0)
+		FAIL("userfaultfd: %s", strerror(errno));
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_API, &api));
+	s->buf = mmap(NULL, 3 * STALL_PAGE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(s->buf != MAP_FAILED);
+	pattern_fill(s->buf, STALL_PAGE, 0, 5);
+	pattern_fill(s->buf + 2 * STALL_PAGE, STALL_PAGE, 2 * STALL_PAGE, 5);
+	reg.range.start = (unsigned long)s->buf + STALL_PAGE;
+	reg.range.len = STALL_PAGE;
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_REGISTER, &reg));
+}
+
+/* Wait until someone faults on the missing page. */
+void stall_wait(struct stall *s)
+{
+	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+	ASSERT_EQ(sizeof(msg), read(s->uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((unsigned long)s->buf + STALL_PAGE, msg.arg.pagefault.address & ~(STALL_PAGE - 1UL));
+}
+
+/* Supply the missing page: the pattern's middle page. */
+void stall_release(struct stall *s)
+{
+	static unsigned char page[STALL_PAGE] __attribute__((aligned(STALL_PAGE)));
+	struct uffdio_copy copy = {
+		.dst = (unsigned long)s->buf + STALL_PAGE,
+		.src = (unsigned long)page,
+		.len = STALL_PAGE,
+	};
+
+	pattern_fill(page, STALL_PAGE, STALL_PAGE, 5);
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_COPY, &copy));
 }
 
 /* The harness's setup, unless a program defines its own: see harness.h. */

@@ -89,4 +89,23 @@ int scull_reload(const char *params);
 /* Make sure scull is loaded with defaults and its devices are empty. */
 void scull_restore(void);
 
+/*
+ * A buffer that stops a copy inside the kernel until the test lets it go:
+ * three pages, the outer two holding pattern_fill(seed 5) bytes of offsets
+ * 0 and 2 * STALL_PAGE, the middle one missing and registered with
+ * userfaultfd.  A copy that reaches the middle page waits, in the kernel,
+ * until stall_release() supplies it (the pattern's middle page).
+ */
+#define STALL_PAGE	4096
+
+struct stall {
+	int uffd;
+	unsigned char *buf;
+};
+
+void stall_init(struct stall *s);
+/* Wait until a copy faults on the missing page. */
+void stall_wait(struct stall *s);
+void stall_release(struct stall *s);
+
 #endif /* SCULL_TEST_UTIL_H */
