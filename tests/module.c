@@ -250,39 +250,18 @@ TEST(load_refuses_unknown_parameter)
 	nothing_registered();
 }
 
-/* Free memory: the buddy allocator's and the per-CPU lists' (free-kb.sh). */
-static long long mem_free_kb(void)
-{
-	char text[64];
-
-	ASSERT_EQ(0, run_sh(text, sizeof(text), "sh " SCULL_DIR "/guest/free-kb.sh"));
-	return atoll(text);
-}
-
+/*
+ * 64 MiB stored from a process in a fresh memory cgroup cost exactly what
+ * the geometry says, and unloading the module gives every byte back.
+ */
 TEST(unload_gives_memory_back)
 {
-	size_t len = 64 << 20, chunk = 1 << 20, i;
-	long long before, full, after;
-	char *buf = xmalloc(chunk);
-	int fd;
+	struct memcg_use use[3], cost;
 
-	memset(buf, 0x5a, chunk);
-	before = mem_free_kb();
-	fd = dev_open(1, O_RDWR);
-	for (i = 0; i < len; i += chunk)
-		write_exact(fd, buf, chunk);
-	close(fd);
-	full = mem_free_kb();
-	unload();
-	after = mem_free_kb();
-	scull_diag("free kB: before %lld, with 64 MiB stored %lld, after unload %lld",
-		   before, full, after);
-	/* 64 MiB went in and came back out, give or take 2 MiB of whatever
-	 * else the guest did meanwhile
-	 */
-	ASSERT_TRUE(before - full >= 62 * 1024);
-	ASSERT_TRUE(after >= before - 2 * 1024);
-	free(buf);
+	scull_cost(64 << 20, &cost);
+	memcg_store(1, 64 << 20, unload, use);
+	memcg_check(use, &cost);
+	nothing_registered();
 }
 
 TEST(load_unload_cycles)
