@@ -5,6 +5,8 @@
  * read and size must match, with scull's documented differences modelled
  * exactly:
  *   - a write stops at the size limit (-ENOSPC, or a partial count);
+ *   - a write from a buffer that faults stores the bytes before the fault
+ *     (-EFAULT when there are none), as tmpfs does;
  *   - opening write-only without O_APPEND trims (tmpfs: O_TRUNC);
  *   - the model knows which quanta are stored, at any geometry: a quantum
  *     is stored once a write that returned > 0 put a byte in it, until a
@@ -31,6 +33,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -41,6 +44,7 @@
 
 #define DIFF_MAX_LEN	(1 << 20)
 #define DIFF_CANARY	64	/* bytes checked past every read */
+#define DIFF_READABLE	(64 << 10)	/* most bytes of a faulting source */
 
 /* The minor and the tmpfs file; the soak runs one per CPU. */
 static int diff_minor = 2;
@@ -63,7 +67,9 @@ struct op {
 	int arg;		/* whence, open flags, or ioctl (IOC_*) */
 	long long val;		/* ioctl value */
 	unsigned int seed;	/* the bytes written, and the iovec split */
-	int valid;		/* an ioctl's pointer: 1 NULL */
+	int valid;		/* a write's source: 0 a whole buffer; n + 1:
+				 * only n bytes readable, then a fault; an
+				 * ioctl's pointer: 1 NULL */
 };
 
 /* The quanta stored: disjoint ranges [start, end) of quantum indices. */
@@ -82,6 +88,7 @@ struct diff {
 	struct quanta stored;
 	long long size;		/* tmpfs's, which scull's must equal */
 	unsigned char *buf_s, *buf_t, *data;
+	unsigned char *faulty;	/* DIFF_READABLE bytes, then a page that faults */
 	char why[512];		/* the first mismatch */
 };
 
@@ -221,6 +228,32 @@ static const long long qset_values[] = {
 	1, 2, 3, 8, 64, 512, 512, 1000, SCULL_QSET_MAX, SCULL_QSET_MAX + 1, 0,
 };
 
+/*
+ * For one write in 16: how many bytes of its source can be read before
+ * it faults.  None (-EFAULT), any number, or often just enough to end on
+ * a quantum's edge, where a write must not leave behind a quantum it
+ * stored nothing in.
+ */
+static unsigned int gen_readable(const struct diff *d, const struct op *op)
+{
+	long long pos = op->type == OP_PWRITE ? op->off : lseek(d->fd_t, 0, SEEK_CUR);
+	long long edge;
+
+	if (d->flags & O_APPEND)
+		pos = d->size;
+	switch (rnd(4)) {
+	case 0:
+		return 0;
+	case 1:
+		return rnd(DIFF_READABLE + 1);
+	default:
+		if (pos < 0)
+			return 0;
+		edge = (d->quantum - pos % d->quantum) % d->quantum + rnd(3) * d->quantum;
+		return edge <= DIFF_READABLE ? (unsigned int)edge : rnd(DIFF_READABLE + 1);
+	}
+}
+
 static void gen_op(const struct diff *d, struct op *op)
 {
 	unsigned int r = rnd(100);
@@ -261,6 +294,8 @@ static void gen_op(const struct diff *d, struct op *op)
 		op->val = op->arg & 1 ? qset_values[rnd(11)] : geometry_values[rnd(15)];
 		op->valid = !rnd(8);
 	}
+	if (op->type >= OP_WRITE && op->type <= OP_WRITEV && !rnd(16))
+		op->valid = 1 + gen_readable(d, op);
 }
 
 /* The bytes a write stores: cheap to make, different for every seed. */
@@ -448,28 +483,41 @@ static ssize_t write_call(int fd, const struct op *op, unsigned char *buf,
 }
 
 /*
- * scull gets op as drawn; tmpfs gets the bytes the model says scull
- * stores: what fits under the limit.  When none do and the call reaches
- * the driver, scull fails alone (-ENOSPC) and tmpfs is not called.  The
- * quanta the stored bytes touch become stored.
+ * scull gets op as drawn, its source faulting after op->valid - 1 bytes
+ * when op->valid is set; tmpfs gets, from a sound buffer, the bytes the
+ * model says scull stores: what fits under the limit and comes before the
+ * fault.  When none do and the call reaches the driver, scull fails alone
+ * (-ENOSPC at or past the limit, else -EFAULT) and tmpfs is not called.
+ * The quanta the stored bytes touch become stored.
  */
 static int do_write(struct diff *d, const struct op *op)
 {
 	unsigned int len = op->len;
+	unsigned char *src = d->data;
 	long long pos, rs, rt;
 	int es, et = 0, expect = 0;
 
 	data_fill(d->data, len, op->seed);
+	if (op->valid) {
+		unsigned int readable = op->valid - 1;
+
+		src = d->faulty + DIFF_READABLE - readable;
+		memcpy(src, d->data, readable < len ? readable : len);
+	}
 	pos = write_pos(d, op);
-	/* what reaches scull's store: what fits under the limit */
+	/* what reaches scull's store: what fits under the limit and the fault */
 	if (pos >= 0 && len && (d->flags & O_ACCMODE) != O_RDONLY) {
 		if (pos >= d->limit)
 			len = 0, expect = ENOSPC;
 		else if (pos + len > d->limit)
 			len = d->limit - pos;
+		if (op->valid && len > (unsigned int)op->valid - 1)
+			len = op->valid - 1;
+		if (!len && !expect)
+			expect = EFAULT;
 	}
 	errno = 0;
-	rs = write_call(d->fd_s, op, d->data, op->len);
+	rs = write_call(d->fd_s, op, src, op->len);
 	es = errno;
 	if (expect) {
 		rt = -1;
@@ -708,6 +756,10 @@ static long diff_seed(unsigned long long seed, long nops)
 
 	d.buf_s = xmalloc(DIFF_MAX_LEN + DIFF_CANARY);
 	d.buf_t = xmalloc(DIFF_MAX_LEN + DIFF_CANARY);
+	d.faulty = mmap(NULL, DIFF_READABLE + 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d.faulty == MAP_FAILED || mprotect(d.faulty + DIFF_READABLE, 4096, PROT_NONE))
+		FAIL("mmap: %s", strerror(errno));
 	d.data = xmalloc(DIFF_MAX_LEN);
 	d.limit = sysfs_attr(diff_minor, "size_limit");
 	d.quantum = SCULL_QUANTUM;
@@ -738,6 +790,7 @@ static long diff_seed(unsigned long long seed, long nops)
 	free(d.buf_t);
 	free(d.data);
 	free(d.stored.r);
+	munmap(d.faulty, DIFF_READABLE + 4096);
 	return nops;
 }
 
