@@ -31,7 +31,9 @@ size=64M
 
 # Devices.  brd is a block device, measured twice: "brd" with direct=1
 # (the RAM disk itself, through the block layer) and "brd-cache" through
-# the page cache in front of it.
+# the page cache in front of it.  Every job sets invalidate=0 (fio's
+# default would drop /dev/ram0's cache with BLKFLSBUF at every start), and
+# every brd-cache read run is checked to read nothing from the disk.
 mkdir -p /mnt/tmpfs
 mount -t tmpfs -o size=1300M tmpfs /mnt/tmpfs
 
@@ -147,10 +149,21 @@ plan() {
 steps=$(plan | grep -c '^fio')
 n=0
 
-# check ID: the run's JSON shows no error and no short or dropped I/O
+# The fio job a template reports (the one its figures come from).
+job_of() {
+	case "$1" in
+	job.fio) echo bench ;;
+	minors.fio) echo minors ;;
+	../many-jobs.fio) echo randrw ;;
+	esac
+}
+
+# check ID JOB: the run's JSON has JOB, and no error and no short or
+# dropped I/O in any job
 check() {
-	if sed -n '/^{/,$p' "$R/$1.json" | jq -e '[.jobs[] | .error == 0 and
-		.read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios == 0] | all' \
+	if sed -n '/^{/,$p' "$R/$1.json" | jq -e --arg job "$2" 'any(.jobs[]; .jobname == $job) and
+		([.jobs[] | .error == 0 and
+		  .read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios == 0] | all)' \
 		>/dev/null 2>&1; then
 		ktap_test_pass "bench.$1"
 	else
@@ -158,6 +171,13 @@ check() {
 		ktap_test_fail "bench.$1"
 	fi
 }
+
+# KiB read from block devices so far: a read served by the page cache adds
+# nothing
+pgpgin() { awk '$1 == "pgpgin" { print $2 }' /proc/vmstat; }
+
+# Whether a run reads through brd's page cache: it must not reach brd.
+from_cache() { case "$1:$2" in brd-cache:read | brd-cache:randread) true ;; *) false ;; esac; }
 
 fill() {
 	dev=$1
@@ -167,7 +187,8 @@ fill() {
 	esac
 	BENCH_FILE=$file BENCH_SIZE=$2 BENCH_DIRECT=$(direct_of "$dev") \
 		fio --output-format=json --output="$R/fill.json" fio/bench/prefill.fio >"$R/fill.log" 2>&1
-	if sed -n '/^{/,$p' "$R/fill.json" | jq -e '.jobs[0].error == 0' >/dev/null 2>&1; then
+	if sed -n '/^{/,$p' "$R/fill.json" | jq -e 'any(.jobs[]; .jobname == "prefill") and
+		([.jobs[] | .error == 0] | all)' >/dev/null 2>&1; then
 		ktap_test_pass "bench.fill.$1-$2"
 	else
 		ktap_nest <"$R/fill.log"
@@ -184,13 +205,14 @@ trim() {
 }
 
 ktap_print_header
-# a result per fio run and fill, and for loading, brd, memory, the results
-# and unloading
-ktap_set_plan $(($(plan | grep -c '^fio\|^fill') + 5))
+# a result per fio run and fill, per brd-cache read run (from the cache),
+# and for loading, brd, memory, the results and unloading
+ktap_set_plan $(($(plan | grep -c '^fio\|^fill') + 5 +
+	$(plan | awk '$1 == "fio" && $5 == "brd-cache" && $6 ~ /^(rand)?read$/' | wc -l)))
 ktap_test_result bench.scull_load ./scull_load scull_size_limit=1200M
 ktap_test_result bench.brd modprobe brd rd_nr=1 rd_size=1048576
 
-printf 'id\tgroup\tworkload\tdevice\trw\tbs\tsize\tengine\tdepth\tjobs\n' >"$R/runs.tsv"
+printf 'id\tgroup\tworkload\tdevice\trw\tbs\tsize\tengine\tdepth\tjobs\tjob\n' >"$R/runs.tsv"
 plan >"$R/plan.txt"
 while read -r kind a b c d e f g h i j k l; do
 	case "$kind" in
@@ -206,6 +228,7 @@ while read -r kind a b c d e f g h i j k l; do
 		id=$a group=$b workload=$c dev=$d
 		n=$((n + 1))
 		echo "# [$n/$steps] $workload on $dev"
+		in_before=$(pgpgin)
 		if [ "$k" = ../many-jobs.fio ]; then
 			fio --output-format=json --output="$R/$id.json" fio/many-jobs.fio >"$R/$id.log" 2>&1
 		else
@@ -214,9 +237,17 @@ while read -r kind a b c d e f g h i j k l; do
 			BENCH_DIRECT=$(direct_of "$dev") BENCH_RUNTIME=$runtime \
 				fio --output-format=json --output="$R/$id.json" "fio/bench/$k" >"$R/$id.log" 2>&1
 		fi
-		check "$id"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$group" "$workload" \
-			"$dev" "$e" "$f" "$g" "$h" "$i" "$j" >>"$R/runs.tsv"
+		in_read=$(($(pgpgin) - in_before))
+		check "$id" "$(job_of "$k")"
+		if from_cache "$dev" "$e"; then
+			if [ "$in_read" -eq 0 ]; then
+				ktap_test_pass "bench.$id.from_cache"
+			else
+				ktap_test_fail "bench.$id.from_cache" "read $in_read KiB from brd"
+			fi
+		fi
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$group" "$workload" \
+			"$dev" "$e" "$f" "$g" "$h" "$i" "$j" "$(job_of "$k")" >>"$R/runs.tsv"
 		;;
 	esac
 done <"$R/plan.txt"
