@@ -22,11 +22,6 @@
 
 #define G (1LL << 30)
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 /* Whether the running kernel is a 32-bit one. */
 static int kernel_is_32bit(void)
 {
@@ -140,9 +135,4 @@ TEST_TIMEOUT(size_is_never_read_torn, 120)
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	scull_diag("%lld size reads, none torn", reads);
 	close(fd);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

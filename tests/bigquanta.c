@@ -28,11 +28,6 @@
 #define CHUNK		(4 << 20)
 #define MAX_CHUNKS	1024
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 /*
  * Free blocks of order >= @order in the zones user memory comes from
  * (/proc/buddyinfo).  ZONE_DMA is left out: its first 16 MiB are kept
@@ -236,9 +231,4 @@ TEST_TIMEOUT(four_mib_quanta_in_fragmented_memory, 600)
 	close(fd);
 	free(buf);
 	free(back);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -19,11 +19,6 @@
 
 #define M (1 << 20)
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 static long long quanta_of(int minor)
 {
 	char text[8192], key[32], *p;
@@ -280,9 +275,4 @@ TEST_TIMEOUT(ramdisk_fio_job_runs_unmodified, 900)
 	/* jobs, errors, bytes (1 MiB a job), short and dropped I/Os */
 	ASSERT_STR_EQ("1024\t0\t1073741824\t0\n", out);
 	ASSERT_EQ(M, dev_size(0));
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

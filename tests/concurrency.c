@@ -13,11 +13,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 #define REGION		(256 << 10)	/* bytes each writer owns */
 #define CHUNK		(16 << 10)	/* one write, one read */
 #define WRITERS		3
@@ -137,7 +132,7 @@ static void check_final(int minor)
 			last = v;
 		}
 	}
-	ASSERT_EQ(dev_size(minor), WRITERS * REGION);
+	ASSERT_EQ(WRITERS * REGION, dev_size(minor));
 	close(fd);
 }
 
@@ -184,19 +179,14 @@ TEST(writers_across_minors)
 				pattern_fill(buf, 4 << 20, 0, m * 10 + round);
 				pwrite_exact(fd, buf, 4 << 20, 0);
 				pread_exact(fd, back, 4 << 20, 0);
-				ASSERT_MEM_EQ(back, buf, 4 << 20);
+				ASSERT_MEM_EQ(buf, back, 4 << 20);
 			}
 			_exit(0);
 		}
 	}
 	for (m = 0; m < SCULL_NR_DEVS; m++) {
-		ASSERT_EQ(waitpid(pids[m], &status, 0), pids[m]);
-		ASSERT_EQ(status, 0);
-		ASSERT_EQ(dev_size(m), 4 << 20);
+		ASSERT_EQ(pids[m], waitpid(pids[m], &status, 0));
+		ASSERT_EQ(0, status);
+		ASSERT_EQ(4 << 20, dev_size(m));
 	}
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -2,13 +2,22 @@
 /*
  * Differential testing: random operation sequences applied to a scull
  * minor and to a tmpfs file side by side.  Every return value, errno, byte
- * read and size must match, with scull's documented differences modelled:
+ * read and size must match, with scull's documented differences modelled
+ * exactly:
  *   - a write stops at the size limit (-ENOSPC, or a partial count);
+ *   - a write from a buffer that faults stores the bytes before the fault
+ *     (-EFAULT when there are none), as tmpfs does;
  *   - opening write-only without O_APPEND trims (tmpfs: O_TRUNC);
- *   - the geometry ioctls exist (tmpfs has none): -EINVAL out of range,
- *     -EBUSY while data is held;
- *   - SEEK_DATA/SEEK_HOLE work per quantum: compared with tmpfs (pages)
- *     when the quantum is a page, checked for range otherwise.
+ *   - the model knows which quanta are stored, at any geometry: a quantum
+ *     is stored once a write that returned > 0 put a byte in it, until a
+ *     trim.  SEEK_DATA/SEEK_HOLE must answer exactly from it (data is a
+ *     stored quantum, below the size), and the geometry may change exactly
+ *     when no quantum is stored (-EBUSY otherwise);
+ *   - every ioctl is drawn (RESET, S, T, G, Q, X, H, for the quantum and
+ *     the qset, some with a NULL pointer), as root: its return value, the
+ *     int it writes back and the geometry after it must be the model's.
+ * Every read buffer is filled with a canary beyond the bytes asked for,
+ * and nothing past the count returned may change.
  *
  * The generator is seeded and reproducible.  A mismatch prints the seed,
  * the index of the operation, and a minimal replay: the shortest sub-
@@ -24,6 +33,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -33,6 +43,8 @@
 #include "util.h"
 
 #define DIFF_MAX_LEN	(1 << 20)
+#define DIFF_CANARY	64	/* bytes checked past every read */
+#define DIFF_READABLE	(64 << 10)	/* most bytes of a faulting source */
 
 /* The minor and the tmpfs file; the soak runs one per CPU. */
 static int diff_minor = 2;
@@ -40,21 +52,30 @@ static char diff_file[64] = "/tmp/scull-diff-2";
 
 enum op_type {
 	OP_READ, OP_PREAD, OP_READV, OP_WRITE, OP_PWRITE, OP_WRITEV,
-	OP_LSEEK, OP_REOPEN, OP_GEOMETRY, OP_NR
+	OP_LSEEK, OP_REOPEN, OP_IOCTL, OP_NR
 };
 
 static const char *const op_names[OP_NR] = {
 	"read", "pread", "readv", "write", "pwrite", "writev",
-	"lseek", "reopen", "geometry",
+	"lseek", "reopen", "ioctl",
 };
 
 struct op {
 	enum op_type type;
 	long long off;		/* pread/pwrite/lseek offset */
 	unsigned int len;	/* bytes */
-	int arg;		/* whence, open flags, or geometry field */
-	long long val;		/* geometry value */
+	int arg;		/* whence, open flags, or ioctl (IOC_*) */
+	long long val;		/* ioctl value */
 	unsigned int seed;	/* the bytes written, and the iovec split */
+	int valid;		/* a write's source: 0 a whole buffer; n + 1:
+				 * only n bytes readable, then a fault; an
+				 * ioctl's pointer: 1 NULL */
+};
+
+/* The quanta stored: disjoint ranges [start, end) of quantum indices. */
+struct quanta {
+	long long (*r)[2];
+	long nr, max;
 };
 
 /* Both sides and what the model knows of scull. */
@@ -64,10 +85,72 @@ struct diff {
 	int flags;		/* of the current opens */
 	long long limit;
 	unsigned int quantum, qset;
+	struct quanta stored;
 	long long size;		/* tmpfs's, which scull's must equal */
 	unsigned char *buf_s, *buf_t, *data;
+	unsigned char *faulty;	/* DIFF_READABLE bytes, then a page that faults */
 	char why[512];		/* the first mismatch */
 };
+
+/* The geometry ioctls, as op->arg. */
+enum {
+	IOC_RESET, IOC_S, IOC_T, IOC_G, IOC_Q, IOC_X, IOC_H, IOC_NR
+};
+
+static const char *const ioc_names[IOC_NR] = { "RESET", "S", "T", "G", "Q", "X", "H" };
+
+static void quanta_clear(struct quanta *q)
+{
+	q->nr = 0;
+}
+
+/* Add [start, end), merging with the ranges it touches. */
+static void quanta_add(struct quanta *q, long long start, long long end)
+{
+	long i = 0, j;
+
+	while (i < q->nr && q->r[i][1] < start)
+		i++;
+	for (j = i; j < q->nr && q->r[j][0] <= end; j++) {
+		if (q->r[j][0] < start)
+			start = q->r[j][0];
+		if (q->r[j][1] > end)
+			end = q->r[j][1];
+	}
+	/* ranges i..j-1 merge into one at i */
+	if (j == i) {
+		if (q->nr == q->max) {
+			q->max = q->max ? 2 * q->max : 64;
+			q->r = realloc(q->r, q->max * sizeof(*q->r));
+			if (!q->r)
+				FAIL("realloc: out of memory");
+		}
+		memmove(&q->r[i + 1], &q->r[i], (q->nr - i) * sizeof(*q->r));
+		q->nr++;
+	} else {
+		memmove(&q->r[i + 1], &q->r[j], (q->nr - j) * sizeof(*q->r));
+		q->nr -= j - i - 1;
+	}
+	q->r[i][0] = start;
+	q->r[i][1] = end;
+}
+
+/* The first quantum at or after k that is stored (want 1) or not (0). */
+static long long quanta_next(const struct quanta *q, long long k, int want)
+{
+	long i;
+
+	for (i = 0; i < q->nr; i++) {
+		if (q->r[i][1] <= k)
+			continue;
+		if (want)
+			return k > q->r[i][0] ? k : q->r[i][0];
+		if (k < q->r[i][0])
+			return k;
+		k = q->r[i][1];
+	}
+	return want ? -1 : k;
+}
 
 static unsigned long long rng_state;
 
@@ -145,6 +228,32 @@ static const long long qset_values[] = {
 	1, 2, 3, 8, 64, 512, 512, 1000, SCULL_QSET_MAX, SCULL_QSET_MAX + 1, 0,
 };
 
+/*
+ * For one write in 16: how many bytes of its source can be read before
+ * it faults.  None (-EFAULT), any number, or often just enough to end on
+ * a quantum's edge, where a write must not leave behind a quantum it
+ * stored nothing in.
+ */
+static unsigned int gen_readable(const struct diff *d, const struct op *op)
+{
+	long long pos = op->type == OP_PWRITE ? op->off : lseek(d->fd_t, 0, SEEK_CUR);
+	long long edge;
+
+	if (d->flags & O_APPEND)
+		pos = d->size;
+	switch (rnd(4)) {
+	case 0:
+		return 0;
+	case 1:
+		return rnd(DIFF_READABLE + 1);
+	default:
+		if (pos < 0)
+			return 0;
+		edge = (d->quantum - pos % d->quantum) % d->quantum + rnd(3) * d->quantum;
+		return edge <= DIFF_READABLE ? (unsigned int)edge : rnd(DIFF_READABLE + 1);
+	}
+}
+
 static void gen_op(const struct diff *d, struct op *op)
 {
 	unsigned int r = rnd(100);
@@ -175,14 +284,18 @@ static void gen_op(const struct diff *d, struct op *op)
 		op->arg = whences[rnd(7)];
 		if (op->arg == SEEK_CUR || op->arg == SEEK_END)
 			op->off = rnd(2) ? -(long long)rnd(65536) : op->off;
-	} else if (r < 95) {
+	} else if (r < 93) {
 		op->type = OP_REOPEN;
 		op->arg = open_flags[rnd(8)];
 	} else {
-		op->type = OP_GEOMETRY;
-		op->arg = rnd(2);
-		op->val = op->arg ? qset_values[rnd(11)] : geometry_values[rnd(15)];
+		/* arg: the command (IOC_*) times 2, plus 1 for the qset */
+		op->type = OP_IOCTL;
+		op->arg = rnd(2 * IOC_NR);
+		op->val = op->arg & 1 ? qset_values[rnd(11)] : geometry_values[rnd(15)];
+		op->valid = !rnd(8);
 	}
+	if (op->type >= OP_WRITE && op->type <= OP_WRITEV && !rnd(16))
+		op->valid = 1 + gen_readable(d, op);
 }
 
 /* The bytes a write stores: cheap to make, different for every seed. */
@@ -203,8 +316,9 @@ static void data_fill(unsigned char *buf, unsigned int len, unsigned int seed)
 
 static void op_print(const struct op *op, unsigned int i)
 {
-	printf("#   %5u: %-8s off=%lld len=%u arg=0x%x val=%lld seed=%u\n", i,
-	       op_names[op->type], op->off, op->len, op->arg, op->val, op->seed);
+	printf("#   %5u: %-8s off=%lld len=%u arg=0x%x val=%lld seed=%u valid=%d\n",
+	       i, op_names[op->type], op->off, op->len, op->arg, op->val,
+	       op->seed, op->valid);
 }
 
 #define MISMATCH(d, ...) ({ snprintf((d)->why, sizeof((d)->why), __VA_ARGS__); -1; })
@@ -253,6 +367,8 @@ static int do_open(struct diff *d, int flags)
 	/* scull trims on a write-only open without O_APPEND */
 	if ((flags & O_ACCMODE) == O_WRONLY && !(flags & O_APPEND))
 		tflags |= O_TRUNC;
+	if (tflags & O_TRUNC)
+		quanta_clear(&d->stored);
 	d->fd_s = open(dev_path(diff_minor), flags);
 	d->fd_t = open(diff_file, tflags | O_CREAT, 0600);
 	if (d->fd_s < 0 || d->fd_t < 0)
@@ -278,14 +394,21 @@ static int split(struct iovec *iov, void *base, unsigned int len,
 	return n;
 }
 
+/* The canary byte at i of a read buffer: never all one value. */
+static unsigned char canary(size_t i, unsigned int seed)
+{
+	return (i * 131 + seed) | 1;
+}
+
 static int do_read(struct diff *d, const struct op *op)
 {
+	size_t total = op->len + DIFF_CANARY, i;
 	struct iovec vs[4], vt[4];
 	ssize_t rs, rt;
 	int es, et, n;
 
-	memset(d->buf_s, 0xaa, op->len);
-	memset(d->buf_t, 0x55, op->len);
+	for (i = 0; i < total; i++)
+		d->buf_s[i] = d->buf_t[i] = canary(i, op->seed);
 	errno = 0;
 	switch (op->type) {
 	case OP_READ:
@@ -309,14 +432,14 @@ static int do_read(struct diff *d, const struct op *op)
 	et = errno;
 	if (same(d, op_names[op->type], rs, es, rt, et))
 		return -1;
-	if (rs > 0 && memcmp(d->buf_s, d->buf_t, rs)) {
-		ssize_t i;
-
-		for (i = 0; d->buf_s[i] == d->buf_t[i]; i++)
-			;
-		return MISMATCH(d, "%s: byte %zd of %zd differs: scull 0x%02x, tmpfs 0x%02x",
-				op_names[op->type], i, rs, d->buf_s[i], d->buf_t[i]);
-	}
+	for (i = 0; i < (size_t)(rs > 0 ? rs : 0); i++)
+		if (d->buf_s[i] != d->buf_t[i])
+			return MISMATCH(d, "%s: byte %zu of %zd differs: scull 0x%02x, tmpfs 0x%02x",
+					op_names[op->type], i, rs, d->buf_s[i], d->buf_t[i]);
+	for (; i < total; i++)
+		if (d->buf_s[i] != canary(i, op->seed))
+			return MISMATCH(d, "%s: returned %zd of %u bytes, and changed byte %zu past them",
+					op_names[op->type], rs, op->len, i);
 	return 0;
 }
 
@@ -334,84 +457,114 @@ static long long write_pos(struct diff *d, const struct op *op)
 	return d->flags & O_APPEND ? d->size : pos;
 }
 
+/* One write call: fd, from buf, len bytes, split as op says. */
+static ssize_t write_call(int fd, const struct op *op, unsigned char *buf,
+			  unsigned int len)
+{
+	struct iovec v[4];
+	unsigned int left = len;
+	int n, i;
+
+	switch (op->type) {
+	case OP_WRITE:
+		return write(fd, buf, len);
+	case OP_PWRITE:
+		return pwrite(fd, buf, len, op->off);
+	default:
+		/* op's split of op->len bytes, cut to len */
+		n = split(v, buf, op->len, op->seed);
+		for (i = 0; i < n; i++) {
+			if (v[i].iov_len > left)
+				v[i].iov_len = left;
+			left -= v[i].iov_len;
+		}
+		return writev(fd, v, n);
+	}
+}
+
+/*
+ * scull gets op as drawn, its source faulting after op->valid - 1 bytes
+ * when op->valid is set; tmpfs gets, from a sound buffer, the bytes the
+ * model says scull stores: what fits under the limit and comes before the
+ * fault.  When none do and the call reaches the driver, scull fails alone
+ * (-ENOSPC at or past the limit, else -EFAULT) and tmpfs is not called.
+ * The quanta the stored bytes touch become stored.
+ */
 static int do_write(struct diff *d, const struct op *op)
 {
 	unsigned int len = op->len;
-	struct iovec vs[4], vt[4];
+	unsigned char *src = d->data;
 	long long pos, rs, rt;
-	int es, et = 0, n, to_tmpfs;
+	int es, et = 0, expect = 0;
 
 	data_fill(d->data, len, op->seed);
+	if (op->valid) {
+		unsigned int readable = op->valid - 1;
+
+		src = d->faulty + DIFF_READABLE - readable;
+		memcpy(src, d->data, readable < len ? readable : len);
+	}
 	pos = write_pos(d, op);
-	/* what fits under scull's limit goes to tmpfs too */
+	/* what reaches scull's store: what fits under the limit and the fault */
 	if (pos >= 0 && len && (d->flags & O_ACCMODE) != O_RDONLY) {
 		if (pos >= d->limit)
-			len = 0;
+			len = 0, expect = ENOSPC;
 		else if (pos + len > d->limit)
 			len = d->limit - pos;
+		if (op->valid && len > (unsigned int)op->valid - 1)
+			len = op->valid - 1;
+		if (!len && !expect)
+			expect = EFAULT;
 	}
-	/* nothing fits: scull's -ENOSPC has no tmpfs call to compare with */
-	to_tmpfs = len || !op->len;
 	errno = 0;
-	switch (op->type) {
-	case OP_WRITE:
-		rs = write(d->fd_s, d->data, op->len);
-		es = errno;
-		rt = to_tmpfs ? write(d->fd_t, d->data, len) : -1;
-		break;
-	case OP_PWRITE:
-		rs = pwrite(d->fd_s, d->data, op->len, op->off);
-		es = errno;
-		rt = to_tmpfs ? pwrite(d->fd_t, d->data, len, op->off) : -1;
-		break;
-	default:
-		n = split(vs, d->data, op->len, op->seed);
-		rs = writev(d->fd_s, vs, n);
-		es = errno;
-		/* the same split, cut at the limit */
-		split(vt, d->data, op->len, op->seed);
-		{
-			unsigned int left = len;
-			int i;
-
-			for (i = 0; i < n; i++) {
-				if (vt[i].iov_len > left)
-					vt[i].iov_len = left;
-				left -= vt[i].iov_len;
-			}
-		}
-		rt = to_tmpfs ? writev(d->fd_t, vt, n) : -1;
-		break;
+	rs = write_call(d->fd_s, op, src, op->len);
+	es = errno;
+	if (expect) {
+		rt = -1;
+		et = expect;
+	} else {
+		rt = write_call(d->fd_t, op, d->data, len);
+		et = errno;
 	}
-	if (!to_tmpfs)
-		errno = ENOSPC;		/* the model: at or past the limit */
-	et = errno;
 	if (same(d, op_names[op->type], rs, es, rt, et))
 		return -1;
+	if (rs > 0)
+		quanta_add(&d->stored, pos / d->quantum, (pos + rs - 1) / d->quantum + 1);
 	return check_size(d);
+}
+
+/* SEEK_DATA and SEEK_HOLE from the model: -ENXIO, or the offset. */
+static long long seek_model(struct diff *d, long long off, int whence)
+{
+	long long q = d->quantum, k;
+
+	if (off < 0 || off >= d->size)
+		return -ENXIO;
+	k = quanta_next(&d->stored, off / q, whence == SEEK_DATA);
+	if (whence == SEEK_DATA) {
+		if (k < 0 || k * q >= d->size)
+			return -ENXIO;
+		return k * q > off ? k * q : off;
+	}
+	k = k * q > off ? k * q : off;
+	return k < d->size ? k : d->size;
 }
 
 static int do_lseek(struct diff *d, const struct op *op)
 {
-	long long rs, rt;
+	long long rs, rt, expect;
 	int es, et;
 
 	errno = 0;
 	rs = lseek(d->fd_s, op->off, op->arg);
 	es = errno;
-	if ((op->arg == SEEK_DATA || op->arg == SEEK_HOLE) && d->quantum != 4096) {
-		/* quantum granularity: only the range can be checked */
-		long long lo = op->off;
-
-		if (op->off < 0 || op->off >= d->size) {
-			if (rs != -1 || es != ENXIO)
-				return MISMATCH(d, "lseek %d at %lld of %lld: %lld, expected ENXIO",
-						op->arg, op->off, d->size, rs);
-		} else if (rs == -1 ? !(op->arg == SEEK_DATA && es == ENXIO) :
-			   rs < lo || rs > d->size || (op->arg == SEEK_DATA && rs == d->size)) {
-			return MISMATCH(d, "lseek %d at %lld of %lld: %lld (%s) out of range",
-					op->arg, op->off, d->size, rs, strerror(es));
-		}
+	if (op->arg == SEEK_DATA || op->arg == SEEK_HOLE) {
+		expect = seek_model(d, op->off, op->arg);
+		if (expect < 0 ? rs != -1 || es != -expect : rs != expect)
+			return MISMATCH(d, "lseek %s at %lld of %lld (quantum %u): %lld (%s), expected %lld",
+					op->arg == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE",
+					op->off, d->size, d->quantum, rs,
+					rs < 0 ? strerror(es) : "ok", expect);
 		/* keep the positions together */
 		if (rs >= 0 && lseek(d->fd_t, rs, SEEK_SET) != rs)
 			FAIL("lseek tmpfs: %s", strerror(errno));
@@ -429,24 +582,83 @@ static int do_reopen(struct diff *d, const struct op *op)
 	return do_open(d, op->arg);
 }
 
-static int do_geometry(struct diff *d, const struct op *op)
+/*
+ * A geometry ioctl and its model.  Errors come in scull's order: -EFAULT
+ * (a pointer that cannot be read), -EINVAL (a value out of range, or a
+ * set over SCULL_QSET_BYTES_MAX), -EBUSY (a quantum is stored).  S and X
+ * take an int, T and H the argument itself (an unsigned long).
+ */
+static int do_ioctl(struct diff *d, const struct op *op)
 {
-	long long q = op->arg ? d->quantum : op->val;
-	long long s = op->arg ? op->val : d->qset;
-	int expect = 0, ret, fd = d->fd_s;
+	static const unsigned long cmds[IOC_NR][2] = {
+		[IOC_RESET] = { SCULL_IOCRESET, SCULL_IOCRESET },
+		[IOC_S] = { SCULL_IOCSQUANTUM, SCULL_IOCSQSET },
+		[IOC_T] = { SCULL_IOCTQUANTUM, SCULL_IOCTQSET },
+		[IOC_G] = { SCULL_IOCGQUANTUM, SCULL_IOCGQSET },
+		[IOC_Q] = { SCULL_IOCQQUANTUM, SCULL_IOCQQSET },
+		[IOC_X] = { SCULL_IOCXQUANTUM, SCULL_IOCXQSET },
+		[IOC_H] = { SCULL_IOCHQUANTUM, SCULL_IOCHQSET },
+	};
+	int ioc = op->arg >> 1, qset = op->arg & 1, val = op->val, *ptr = &val;
+	long long old = qset ? d->qset : d->quantum, nv, q, s, expect, ret;
+	int err = 0, sets = 0, back = val, e;
+	unsigned long arg;
 
-	if (q < 1 || q > SCULL_QUANTUM_MAX || s < 1 || s > SCULL_QSET_MAX ||
-	    q * s > SCULL_QSET_BYTES_MAX)
-		expect = EINVAL;
-	else if (d->size)
-		expect = EBUSY;
+	if (op->valid)
+		ptr = NULL;
+	switch (ioc) {
+	case IOC_RESET:
+		q = SCULL_QUANTUM;
+		s = SCULL_QSET;
+		sets = 1;
+		break;
+	case IOC_S:
+	case IOC_X:
+	case IOC_T:
+	case IOC_H:
+		/* through an int pointer the value is an int, sign-extended */
+		nv = ioc == IOC_S || ioc == IOC_X ? (long long)(int)op->val : op->val;
+		if (nv < 0)
+			nv = LLONG_MAX;		/* an unsigned long: huge */
+		q = qset ? d->quantum : nv;
+		s = qset ? nv : d->qset;
+		sets = 1;
+		if ((ioc == IOC_S || ioc == IOC_X) && !ptr)
+			err = EFAULT;
+		break;
+	default:	/* G and Q */
+		q = d->quantum;
+		s = d->qset;
+		if (ioc == IOC_G && !ptr)
+			err = EFAULT;
+		break;
+	}
+	if (sets && !err) {
+		if (q < 1 || q > SCULL_QUANTUM_MAX || s < 1 || s > SCULL_QSET_MAX ||
+		    q * s > SCULL_QSET_BYTES_MAX)
+			err = EINVAL;
+		else if (d->stored.nr)
+			err = EBUSY;
+	}
+	expect = err ? -1 : ioc == IOC_Q || ioc == IOC_H ? old : 0;
+	if (ioc == IOC_G && !err)
+		back = old;
+	if (ioc == IOC_X && !err)
+		back = old;
+
+	arg = ioc == IOC_T || ioc == IOC_H ? (unsigned long)op->val : (unsigned long)ptr;
 	errno = 0;
-	ret = ioctl(fd, op->arg ? SCULL_IOCTQSET : SCULL_IOCTQUANTUM, (unsigned long)op->val);
-	if (expect ? ret != -1 || errno != expect : ret != 0)
-		return MISMATCH(d, "geometry %s=%lld with %lld bytes: %d (%s), expected %s",
-				op->arg ? "qset" : "quantum", op->val, d->size, ret,
-				ret ? strerror(errno) : "ok", expect ? strerror(expect) : "ok");
-	if (!expect) {
+	ret = ioctl(d->fd_s, cmds[ioc][qset], arg);
+	e = errno;
+	if (ret != expect || (ret < 0 && e != err) || val != back)
+		return MISMATCH(d, "ioctl %s %s %lld%s, %s, geometry %u/%u: "
+				"%lld (%s), int %d; expected %lld (%s), int %d",
+				ioc_names[ioc], qset ? "qset" : "quantum", op->val,
+				ptr ? "" : " (NULL pointer)",
+				d->stored.nr ? "quanta stored" : "no quantum stored",
+				d->quantum, d->qset, ret, ret < 0 ? strerror(e) : "ok",
+				val, expect, err ? strerror(err) : "ok", back);
+	if (sets && !err) {
 		d->quantum = q;
 		d->qset = s;
 	}
@@ -469,7 +681,7 @@ static int do_op(struct diff *d, const struct op *op)
 	case OP_REOPEN:
 		return do_reopen(d, op);
 	default:
-		return do_geometry(d, op);
+		return do_ioctl(d, op);
 	}
 }
 
@@ -489,6 +701,7 @@ static long run_ops(struct diff *d, const struct op *ops, long n, const char *ke
 	unlink(diff_file);
 	d->quantum = SCULL_QUANTUM;
 	d->qset = SCULL_QSET;
+	quanta_clear(&d->stored);
 	d->why[0] = '\0';
 	if (do_open(d, O_RDWR))
 		return 0;
@@ -541,8 +754,12 @@ static long diff_seed(unsigned long long seed, long nops)
 	if (d.fd_size < 0)
 		FAIL("open %s: %s", path, strerror(errno));
 
-	d.buf_s = xmalloc(DIFF_MAX_LEN);
-	d.buf_t = xmalloc(DIFF_MAX_LEN);
+	d.buf_s = xmalloc(DIFF_MAX_LEN + DIFF_CANARY);
+	d.buf_t = xmalloc(DIFF_MAX_LEN + DIFF_CANARY);
+	d.faulty = mmap(NULL, DIFF_READABLE + 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d.faulty == MAP_FAILED || mprotect(d.faulty + DIFF_READABLE, 4096, PROT_NONE))
+		FAIL("mmap: %s", strerror(errno));
 	d.data = xmalloc(DIFF_MAX_LEN);
 	d.limit = sysfs_attr(diff_minor, "size_limit");
 	d.quantum = SCULL_QUANTUM;
@@ -572,6 +789,8 @@ static long diff_seed(unsigned long long seed, long nops)
 	free(d.buf_s);
 	free(d.buf_t);
 	free(d.data);
+	free(d.stored.r);
+	munmap(d.faulty, DIFF_READABLE + 4096);
 	return nops;
 }
 
@@ -584,11 +803,6 @@ static void diff_seeds(unsigned long long first, unsigned int seeds, long nops)
 		total += diff_seed(s, nops);
 	scull_diag("%ld operations, seeds %llu-%llu, each checked against tmpfs",
 		   total, first, first + seeds - 1);
-}
-
-void scull_setup(void)
-{
-	scull_restore();
 }
 
 /* 125,000 operations in make check, over four tests. */
@@ -629,9 +843,4 @@ TEST_MANUAL(soak, 86400)
 	}
 	diff_seeds(first ? atoll(first) : 1000, seeds ? atoi(seeds) : 100,
 		   nops ? atol(nops) : 100000);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

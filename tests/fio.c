@@ -9,11 +9,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 /*
  * One line per job group: name, fio's error, bytes read + written, short
  * and dropped I/Os.
@@ -50,7 +45,7 @@ TEST(seq_job)
 		LINE("write-4k", 67108864) LINE("read-4k", 67108864)
 		LINE("write-64k", 67108864) LINE("read-64k", 67108864)
 		LINE("write-1m", 67108864) LINE("read-1m", 67108864));
-	ASSERT_EQ(dev_size(0), 64 * M);
+	ASSERT_EQ(64 * M, dev_size(0));
 }
 
 TEST(rand_job)
@@ -66,7 +61,7 @@ TEST(minors_job)
 		LINE("write-1", 33554432) LINE("randread-1", 33554432)
 		LINE("write-2", 67108864) LINE("randread-2", 67108864)
 		LINE("write-4", 134217728) LINE("randread-4", 134217728));
-	ASSERT_EQ(dev_size(3), 32 * M);
+	ASSERT_EQ(32 * M, dev_size(3));
 }
 
 TEST(many_jobs_job)
@@ -74,11 +69,11 @@ TEST(many_jobs_job)
 	char out[64];
 	long long jobs;
 
-	ASSERT_EQ(run_sh(out, sizeof(out), "nproc"), 0);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "nproc"));
 	jobs = atoll(out) * 16;
 	snprintf(out, sizeof(out), "prefill 0 %d 0\nrandrw 0 %lld 0\n", M, jobs * M);
 	run_job("many-jobs.fio", out);
-	ASSERT_EQ(dev_size(0), M);
+	ASSERT_EQ(M, dev_size(0));
 }
 
 /* verify: each job writes its bytes and reads them all back to check */
@@ -86,8 +81,8 @@ TEST(verify_job)
 {
 	run_job("verify.fio",
 		LINE("all-minors", 268435456) LINE("one-minor-disjoint", 268435456));
-	ASSERT_EQ(dev_size(0), 128 * M);
-	ASSERT_EQ(dev_size(3), 32 * M);
+	ASSERT_EQ(128 * M, dev_size(0));
+	ASSERT_EQ(32 * M, dev_size(3));
 }
 
 TEST(engines_job)
@@ -99,9 +94,4 @@ TEST(engines_job)
 		LINE("libaio-qd8", 33554432) LINE("libaio-qd32", 33554432)
 		LINE("io_uring-qd1", 33554432) LINE("io_uring-qd8", 33554432)
 		LINE("io_uring-qd32", 33554432));
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The harness behind harness.h: registration, filtering, one forked child
- * per test with a time limit, TAP output.
+ * per test with a time limit, kselftest's TAP output, and main().
  */
 #define _GNU_SOURCE
 #include <fnmatch.h>
@@ -32,10 +32,6 @@ void scull_test_register(const char *name, void (*fn)(void),
 		exit(KSFT_FAIL);
 	}
 	scull_tests[scull_nr_tests++] = (struct scull_test){ name, fn, timeout, manual };
-}
-
-void __attribute__((weak)) scull_setup(void)
-{
 }
 
 void scull_diag(const char *fmt, ...)
@@ -153,11 +149,24 @@ static int scull_run_one(const struct scull_test *t)
 	return ret;
 }
 
-int scull_test_main(int argc, char **argv)
+/* The line that ends a test, kselftest's way; counts it. */
+static void scull_report(unsigned int num, const struct scull_test *t, int ret,
+			 unsigned int cnt[])
 {
-	int list = 0, failed = 0, npat;
+	if (ret == KSFT_SKIP)
+		printf("ok %u %s.%s # SKIP %s\n", num, scull_prog, t->name,
+		       scull_skip_reason);
+	else
+		printf("%s %u %s.%s\n", ret == KSFT_PASS ? "ok" : "not ok",
+		       num, scull_prog, t->name);
+	cnt[ret]++;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int cnt[KSFT_SKIP + 1] = { 0 }, plan = 0, num = 0, i;
+	int list = 0, npat;
 	char **pat;
-	unsigned int i;
 
 	scull_prog = basename(argv[0]);
 	if (argc > 1 && !strcmp(argv[1], "--list")) {
@@ -168,32 +177,39 @@ int scull_test_main(int argc, char **argv)
 	npat = argc - 1;
 	pat = argv + 1;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < scull_nr_tests; i++) {
+		if (!scull_selected(&scull_tests[i], npat, pat))
+			continue;
+		plan++;
+		if (list)
+			printf("%s.%s\n", scull_prog, scull_tests[i].name);
+	}
+	if (list)
+		return KSFT_PASS;
+
+	printf("TAP version 13\n");
+	if (!plan) {
+		printf("1..0 # SKIP no test of %s selected\n", scull_prog);
+		return KSFT_SKIP;
+	}
+	printf("1..%u\n", plan);
+
 	scull_skip_reason = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (scull_skip_reason == MAP_FAILED) {
 		perror("mmap");
 		return KSFT_FAIL;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-
 	for (i = 0; i < scull_nr_tests; i++) {
 		const struct scull_test *t = &scull_tests[i];
-		int ret;
 
-		if (!scull_selected(t, npat, pat))
-			continue;
-		if (list) {
-			printf("%s.%s\n", scull_prog, t->name);
-			continue;
-		}
-		ret = scull_run_one(t);
-		if (ret == KSFT_SKIP)
-			printf("ok - %s.%s # SKIP %s\n", scull_prog, t->name,
-			       scull_skip_reason);
-		else
-			printf("%s - %s.%s\n", ret == KSFT_PASS ? "ok" : "not ok",
-			       scull_prog, t->name);
-		failed |= ret == KSFT_FAIL;
+		if (scull_selected(t, npat, pat))
+			scull_report(++num, t, scull_run_one(t), cnt);
 	}
-	return failed ? KSFT_FAIL : KSFT_PASS;
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n",
+	       cnt[KSFT_PASS], cnt[KSFT_FAIL], cnt[KSFT_SKIP]);
+	if (cnt[KSFT_FAIL])
+		return KSFT_FAIL;
+	return cnt[KSFT_PASS] ? KSFT_PASS : KSFT_SKIP;
 }

@@ -1,20 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A small kselftest-style harness for the scull guest tests.
+ * A small harness for the scull guest tests, printing what kselftest
+ * prints (tests/README says why it is not kselftest_harness.h).
  *
  * Each test is a named function; each runs in a forked child with a time
- * limit, so a crash or a hang fails one test, not the program.  Results are
- * TAP lines: "ok - prog.name", "not ok - prog.name", "ok - prog.name # SKIP
- * reason".  The host renumbers them and counts.
+ * limit, so a crash or a hang fails one test, not the program.  Before the
+ * test the child runs scull_setup(): util.c's default brings the module
+ * and the devices to their load-time state (scull_restore()); a program
+ * that needs more defines its own scull_setup().  The harness provides
+ * main().
  *
  *   prog --list [PATTERN...]    names of the tests that would run
  *   prog [PATTERN...]           run them; PATTERN is an fnmatch() pattern
  *                               matched against "prog" and "prog.name"
  *
- * A TEST_MANUAL test (a long soak) runs only when a pattern is exactly its
- * "prog.name", never by default or through a wildcard.
+ * Output is kselftest's TAP:
  *
- * Exit status: 0 when nothing failed, 1 otherwise.
+ *   TAP version 13
+ *   1..3
+ *   # diagnostics, and why a test failed
+ *   ok 1 prog.name
+ *   not ok 2 prog.other
+ *   ok 3 prog.third # SKIP reason
+ *   # Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0
+ *
+ * A TEST_MANUAL test (a long soak) runs only when a pattern is exactly its
+ * "prog.name", never by default or through a wildcard.  When no test is
+ * selected the plan is "1..0 # SKIP ..." and the program exits KSFT_SKIP.
+ *
+ * Exit status, kselftest's: KSFT_FAIL when a test failed, KSFT_SKIP when
+ * none passed and some were skipped (or none was selected), KSFT_PASS
+ * otherwise.
+ *
+ * Assertions take the expected value first, as kselftest's do:
+ * ASSERT_EQ(expected, seen).  They may be called from any depth (helpers
+ * in util.c use them): a failure prints where and why, and ends the test's
+ * child process.
  */
 #ifndef SCULL_HARNESS_H
 #define SCULL_HARNESS_H
@@ -37,11 +58,11 @@ struct scull_test {
 
 void scull_test_register(const char *name, void (*fn)(void),
 			 unsigned int timeout, int manual);
-int scull_test_main(int argc, char **argv);
 
 /*
- * Runs in each test's child before the test: a program defines it to bring
- * shared state (the module, the devices) to what its tests start from.  An
+ * Runs in each test's child before the test, to bring shared state (the
+ * module, the devices) to what the tests start from.  util.c's default is
+ * scull_restore(); a program overrides it by defining its own.  An
  * assertion failing in it fails the test.
  */
 void scull_setup(void);
@@ -69,16 +90,18 @@ void scull_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define FAIL(...) scull_fail(__FILE__, __LINE__, __VA_ARGS__)
 #define SKIP(...) scull_skip(__VA_ARGS__)
 
-#define ASSERT_EQ(a, b) do {						\
-	long long _a = (long long)(a), _b = (long long)(b);		\
-	if (_a != _b)							\
-		FAIL("%s == %s: got %lld, expected %lld", #a, #b, _a, _b); \
+#define ASSERT_EQ(expected, seen) do {					\
+	long long _e = (long long)(expected), _s = (long long)(seen);	\
+	if (_e != _s)							\
+		FAIL("%s == %s: expected %lld, seen %lld", #expected,	\
+		     #seen, _e, _s);					\
 } while (0)
 
-#define ASSERT_NE(a, b) do {						\
-	long long _a = (long long)(a), _b = (long long)(b);		\
-	if (_a == _b)							\
-		FAIL("%s != %s: both are %lld", #a, #b, _a);		\
+#define ASSERT_NE(expected, seen) do {					\
+	long long _e = (long long)(expected), _s = (long long)(seen);	\
+	if (_e == _s)							\
+		FAIL("%s != %s: expected anything but %lld, seen it",	\
+		     #expected, #seen, _e);				\
 } while (0)
 
 #define ASSERT_TRUE(c) do {						\
@@ -100,28 +123,29 @@ void scull_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	long long _r = (long long)(call);				\
 	int _e = errno;							\
 	if (_r != -1 || _e != (e))					\
-		FAIL("%s: got %lld (%s), expected -1 (%s)", #call, _r,	\
-		     _r == -1 ? strerror(_e) : "no error", strerror(e)); \
+		FAIL("%s: expected -1 (%s), seen %lld (%s)", #call,	\
+		     strerror(e), _r,					\
+		     _r == -1 ? strerror(_e) : "no error");		\
 } while (0)
 
-#define ASSERT_STR_EQ(a, b) do {					\
-	const char *_a = (a), *_b = (b);				\
-	if (strcmp(_a, _b))						\
-		FAIL("%s == %s: got \"%s\", expected \"%s\"", #a, #b,	\
-		     _a, _b);						\
+#define ASSERT_STR_EQ(expected, seen) do {				\
+	const char *_e = (expected), *_s = (seen);			\
+	if (strcmp(_e, _s))						\
+		FAIL("%s == %s: expected \"%s\", seen \"%s\"",		\
+		     #expected, #seen, _e, _s);				\
 } while (0)
 
 /* Compare buffers and name the first differing offset. */
-#define ASSERT_MEM_EQ(a, b, len) do {					\
-	const unsigned char *_a = (const void *)(a);			\
-	const unsigned char *_b = (const void *)(b);			\
+#define ASSERT_MEM_EQ(expected, seen, len) do {				\
+	const unsigned char *_e = (const void *)(expected);		\
+	const unsigned char *_s = (const void *)(seen);			\
 	size_t _n = (len), _i;						\
-	for (_i = 0; _i < _n && _a[_i] == _b[_i]; _i++)			\
+	for (_i = 0; _i < _n && _e[_i] == _s[_i]; _i++)			\
 		;							\
 	if (_i < _n)							\
 		FAIL("%s == %s (%zu bytes): first difference at %zu: "	\
-		     "0x%02x, expected 0x%02x", #a, #b, _n, _i, _a[_i],	\
-		     _b[_i]);						\
+		     "expected 0x%02x, seen 0x%02x", #expected, #seen,	\
+		     _n, _i, _e[_i], _s[_i]);				\
 } while (0)
 
 #endif /* SCULL_HARNESS_H */

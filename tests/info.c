@@ -14,11 +14,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(sysfs_attributes)
 {
 	static const char *const attrs[] = { "size", "quantum", "qset", "size_limit" };
@@ -30,16 +25,16 @@ TEST(sysfs_attributes)
 	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "/sys/class/scull/scull1/%s", attrs[i]);
 		ASSERT_OK(stat(path, &st));
-		ASSERT_EQ(st.st_mode & 07777, 0444);
+		ASSERT_EQ(0444, st.st_mode & 07777);
 	}
-	ASSERT_EQ(sysfs_attr(1, "size"), 0);
-	ASSERT_EQ(sysfs_attr(1, "quantum"), SCULL_QUANTUM);
-	ASSERT_EQ(sysfs_attr(1, "qset"), SCULL_QSET);
-	ASSERT_EQ(sysfs_attr(1, "size_limit"), SCULL_LIMIT);
+	ASSERT_EQ(0, sysfs_attr(1, "size"));
+	ASSERT_EQ(SCULL_QUANTUM, sysfs_attr(1, "quantum"));
+	ASSERT_EQ(SCULL_QSET, sysfs_attr(1, "qset"));
+	ASSERT_EQ(SCULL_LIMIT, sysfs_attr(1, "size_limit"));
 	fd = dev_open(1, O_RDWR);
 	pwrite_exact(fd, "x", 1, 123456);
-	ASSERT_EQ(sysfs_attr(1, "size"), 123457);
-	ASSERT_EQ(sysfs_attr(0, "size"), 0);
+	ASSERT_EQ(123457, sysfs_attr(1, "size"));
+	ASSERT_EQ(0, sysfs_attr(0, "size"));
 	close(fd);
 	/* the attributes are read-only, even for root */
 	ASSERT_ERRNO(open("/sys/class/scull/scull1/size", O_WRONLY), EACCES);
@@ -56,8 +51,8 @@ TEST(sysfs_dev_matches_node)
 		read_text(path, text, sizeof(text));
 		ASSERT_OK(stat(dev_path(i), &st));
 		snprintf(path, sizeof(path), "%u:%u\n", major(st.st_rdev), minor(st.st_rdev));
-		ASSERT_STR_EQ(text, path);
-		ASSERT_EQ(minor(st.st_rdev), i);
+		ASSERT_STR_EQ(path, text);
+		ASSERT_EQ(i, minor(st.st_rdev));
 	}
 }
 
@@ -84,8 +79,8 @@ static void proc_layout(void)
 	pwrite_exact(fd, "ab", 2, SCULL_QUANTUM - 1);
 	close(fd);
 	fd = dev_open(2, O_RDWR);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 100), 0);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 2), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 100));
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQSET, 2));
 	memset(buf, 'z', sizeof(buf));
 	write_exact(fd, buf, sizeof(buf));
 	close(fd);
@@ -97,7 +92,7 @@ TEST(proc_scullmem)
 
 	proc_layout();
 	read_text("/proc/scullmem", text, sizeof(text));
-	ASSERT_STR_EQ(text, expected_proc);
+	ASSERT_STR_EQ(expected_proc, text);
 }
 
 TEST(proc_scullseq)
@@ -106,7 +101,7 @@ TEST(proc_scullseq)
 
 	proc_layout();
 	read_text("/proc/scullseq", text, sizeof(text));
-	ASSERT_STR_EQ(text, expected_proc);
+	ASSERT_STR_EQ(expected_proc, text);
 }
 
 /* seq_file restarts: reading a byte at a time gives the same text. */
@@ -122,7 +117,7 @@ TEST(proc_scullseq_small_reads)
 		len++;
 	text[len] = '\0';
 	close(fd);
-	ASSERT_STR_EQ(text, expected_proc);
+	ASSERT_STR_EQ(expected_proc, text);
 }
 
 /* A device with many quantum sets lists the first 32 and a count. */
@@ -131,8 +126,8 @@ TEST(proc_lists_at_most_32_sets)
 	char text[8192], *p;
 	int fd = dev_open(1, O_RDWR), i;
 
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 1), 0);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 1), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 1));
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQSET, 1));
 	for (i = 0; i < 40; i++)
 		pwrite_exact(fd, "s", 1, 2 * i);
 	close(fd);
@@ -144,10 +139,10 @@ TEST(proc_lists_at_most_32_sets)
 
 		snprintf(line, sizeof(line), "  qset %d: 1 quanta\n", 2 * i);
 		p = strchr(p, '\n') + 1;
-		ASSERT_EQ(strncmp(p, line, strlen(line)), 0);
+		ASSERT_EQ(0, strncmp(p, line, strlen(line)));
 	}
 	p = strchr(p, '\n') + 1;
-	ASSERT_EQ(strncmp(p, "  ... 8 more quantum sets\nDevice 2:", 35), 0);
+	ASSERT_EQ(0, strncmp(p, "  ... 8 more quantum sets\nDevice 2:", 35));
 }
 
 TEST(module_parameters)
@@ -167,9 +162,9 @@ TEST(module_parameters)
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
 		snprintf(path, sizeof(path), "/sys/module/scull/parameters/%s",
 			 params[i].name);
-		ASSERT_EQ(read_ll(path), params[i].value);
+		ASSERT_EQ(params[i].value, read_ll(path));
 		ASSERT_OK(stat(path, &st));
-		ASSERT_EQ(st.st_mode & 07777, 0444);
+		ASSERT_EQ(0444, st.st_mode & 07777);
 	}
 }
 
@@ -177,24 +172,19 @@ TEST(modinfo_describes_module)
 {
 	char out[4096];
 
-	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F license " SCULL_DIR "/scull.ko"), 0);
-	ASSERT_STR_EQ(out, "GPL\n");
-	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F version " SCULL_DIR "/scull.ko"), 0);
-	ASSERT_STR_EQ(out, "1.0.0\n");
-	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F description " SCULL_DIR "/scull.ko"), 0);
-	ASSERT_STR_EQ(out, "LDD3's scull: memory-backed devices /dev/scull0..N-1\n");
-	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | cut -d: -f1"), 0);
-	ASSERT_STR_EQ(out, "scull_major\nscull_minor\nscull_nr_devs\nscull_quantum\n"
-			   "scull_qset\nscull_size_limit\n");
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F license " SCULL_DIR "/scull.ko"));
+	ASSERT_STR_EQ("GPL\n", out);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F version " SCULL_DIR "/scull.ko"));
+	ASSERT_STR_EQ("1.0.0\n", out);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F description " SCULL_DIR "/scull.ko"));
+	ASSERT_STR_EQ("LDD3's scull: memory-backed devices /dev/scull0..N-1\n", out);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | cut -d: -f1"));
+	ASSERT_STR_EQ("scull_major\nscull_minor\nscull_nr_devs\nscull_quantum\n"
+		      "scull_qset\nscull_size_limit\n", out);
 	/* every parameter states its default */
-	ASSERT_EQ(run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | grep -vc default"), 1);
-	ASSERT_STR_EQ(out, "0\n");
-	ASSERT_EQ(read_ll("/sys/module/scull/refcnt"), 0);
+	ASSERT_EQ(1, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | grep -vc default"));
+	ASSERT_STR_EQ("0\n", out);
+	ASSERT_EQ(0, read_ll("/sys/module/scull/refcnt"));
 	read_text("/sys/module/scull/version", out, sizeof(out));
-	ASSERT_STR_EQ(out, "1.0.0\n");
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
+	ASSERT_STR_EQ("1.0.0\n", out);
 }

@@ -14,23 +14,18 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 static void geometry_is(int fd, int minor, int quantum, int qset)
 {
 	int v = -1;
 
-	ASSERT_EQ(ioctl(fd, SCULL_IOCQQUANTUM), quantum);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCQQSET), qset);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCGQUANTUM, &v), 0);
-	ASSERT_EQ(v, quantum);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCGQSET, &v), 0);
-	ASSERT_EQ(v, qset);
-	ASSERT_EQ(sysfs_attr(minor, "quantum"), quantum);
-	ASSERT_EQ(sysfs_attr(minor, "qset"), qset);
+	ASSERT_EQ(quantum, ioctl(fd, SCULL_IOCQQUANTUM));
+	ASSERT_EQ(qset, ioctl(fd, SCULL_IOCQQSET));
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCGQUANTUM, &v));
+	ASSERT_EQ(quantum, v);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCGQSET, &v));
+	ASSERT_EQ(qset, v);
+	ASSERT_EQ(quantum, sysfs_attr(minor, "quantum"));
+	ASSERT_EQ(qset, sysfs_attr(minor, "qset"));
 }
 
 TEST(get_and_query_defaults)
@@ -46,17 +41,17 @@ TEST(set_tell_exchange_shift_quantum)
 	int fd = dev_open(0, O_RDWR), v;
 
 	v = 1000;
-	ASSERT_EQ(ioctl(fd, SCULL_IOCSQUANTUM, &v), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCSQUANTUM, &v));
 	geometry_is(fd, 0, 1000, SCULL_QSET);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 2000), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 2000));
 	geometry_is(fd, 0, 2000, SCULL_QSET);
 	v = 3000;
-	ASSERT_EQ(ioctl(fd, SCULL_IOCXQUANTUM, &v), 0);
-	ASSERT_EQ(v, 2000);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCXQUANTUM, &v));
+	ASSERT_EQ(2000, v);
 	geometry_is(fd, 0, 3000, SCULL_QSET);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCHQUANTUM, 4000), 3000);
+	ASSERT_EQ(3000, ioctl(fd, SCULL_IOCHQUANTUM, 4000));
 	geometry_is(fd, 0, 4000, SCULL_QSET);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCRESET), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCRESET));
 	geometry_is(fd, 0, SCULL_QUANTUM, SCULL_QSET);
 	close(fd);
 }
@@ -66,17 +61,17 @@ TEST(set_tell_exchange_shift_qset)
 	int fd = dev_open(1, O_RDWR), v;
 
 	v = 10;
-	ASSERT_EQ(ioctl(fd, SCULL_IOCSQSET, &v), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCSQSET, &v));
 	geometry_is(fd, 1, SCULL_QUANTUM, 10);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 20), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQSET, 20));
 	geometry_is(fd, 1, SCULL_QUANTUM, 20);
 	v = 30;
-	ASSERT_EQ(ioctl(fd, SCULL_IOCXQSET, &v), 0);
-	ASSERT_EQ(v, 20);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCXQSET, &v));
+	ASSERT_EQ(20, v);
 	geometry_is(fd, 1, SCULL_QUANTUM, 30);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCHQSET, 40), 30);
+	ASSERT_EQ(30, ioctl(fd, SCULL_IOCHQSET, 40));
 	geometry_is(fd, 1, SCULL_QUANTUM, 40);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCRESET), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCRESET));
 	geometry_is(fd, 1, SCULL_QUANTUM, SCULL_QSET);
 	close(fd);
 }
@@ -88,8 +83,8 @@ TEST(geometry_is_per_device_and_used)
 	int a = dev_open(0, O_RDWR), b = dev_open(3, O_RDWR);
 	char buf[2500];
 
-	ASSERT_EQ(ioctl(b, SCULL_IOCTQUANTUM, 1000), 0);
-	ASSERT_EQ(ioctl(b, SCULL_IOCTQSET, 2), 0);
+	ASSERT_EQ(0, ioctl(b, SCULL_IOCTQUANTUM, 1000));
+	ASSERT_EQ(0, ioctl(b, SCULL_IOCTQSET, 2));
 	geometry_is(a, 0, SCULL_QUANTUM, SCULL_QSET);
 	geometry_is(b, 3, 1000, 2);
 	memset(buf, 'q', sizeof(buf));
@@ -120,16 +115,16 @@ TEST(invalid_values_are_einval)
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCSQSET, &v), EINVAL);
 	v = -1;
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQUANTUM, &v), EINVAL);
-	ASSERT_EQ(v, -1);
+	ASSERT_EQ(-1, v);
 	/* each alone is fine, the product is over SCULL_QSET_BYTES_MAX */
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 65536), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 65536));
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQSET, 65536), EINVAL);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 16384), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQSET, 16384));
 	/* the bounds themselves are accepted */
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, 1), 0);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, SCULL_QUANTUM_MAX), 0);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 1), 0);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQSET, SCULL_QSET_MAX), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQSET, 1));
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, SCULL_QUANTUM_MAX));
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 1));
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQSET, SCULL_QSET_MAX));
 	geometry_is(fd, 0, 1, SCULL_QSET_MAX);
 	close(fd);
 }
@@ -142,24 +137,24 @@ TEST(busy_while_holding_data)
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 100), EBUSY);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCSQUANTUM, &v), EBUSY);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQSET, &v), EBUSY);
-	ASSERT_EQ(v, 100);
+	ASSERT_EQ(100, v);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCHQSET, 100), EBUSY);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCRESET), EBUSY);
 	/* invalid beats busy */
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 0), EINVAL);
 	geometry_is(fd, 0, SCULL_QUANTUM, SCULL_QSET);
 	/* reading is always allowed */
-	ASSERT_EQ(ioctl(fd, SCULL_IOCQQUANTUM), SCULL_QUANTUM);
+	ASSERT_EQ(SCULL_QUANTUM, ioctl(fd, SCULL_IOCQQUANTUM));
 	{
 		char buf[4];
 
 		pread_exact(fd, buf, 4, 0);
-		ASSERT_MEM_EQ(buf, "data", 4);
+		ASSERT_MEM_EQ("data", buf, 4);
 	}
 	/* once trimmed, the geometry may change again */
 	close(fd);
 	fd = dev_open(0, O_RDWR | O_TRUNC);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCTQUANTUM, 100), 0);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 100));
 	close(fd);
 }
 
@@ -199,7 +194,7 @@ TEST(bad_pointers_are_efault)
 	*ro = 77;
 	ASSERT_OK(mprotect(ro, 4096, PROT_READ));
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQUANTUM, ro), EFAULT);
-	ASSERT_EQ(*ro, 77);
+	ASSERT_EQ(77, *ro);
 	geometry_is(fd, 0, SCULL_QUANTUM, SCULL_QSET);
 	close(fd);
 }
@@ -216,16 +211,16 @@ static void unprivileged_ioctls(void *arg)
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 100), EPERM);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQSET, 100), EPERM);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQUANTUM, &v), EPERM);
-	ASSERT_EQ(v, 100);
+	ASSERT_EQ(100, v);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCXQSET, &v), EPERM);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCHQUANTUM, 100), EPERM);
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCHQSET, 100), EPERM);
 	/* an invalid value from an unprivileged user is still EPERM */
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 0), EPERM);
 	/* get and query need no privilege */
-	ASSERT_EQ(ioctl(fd, SCULL_IOCQQUANTUM), SCULL_QUANTUM);
-	ASSERT_EQ(ioctl(fd, SCULL_IOCGQSET, &v), 0);
-	ASSERT_EQ(v, SCULL_QSET);
+	ASSERT_EQ(SCULL_QUANTUM, ioctl(fd, SCULL_IOCQQUANTUM));
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCGQSET, &v));
+	ASSERT_EQ(SCULL_QSET, v);
 	ASSERT_ERRNO(ioctl(fd, _IO(SCULL_IOC_MAGIC, 99)), ENOTTY);
 	close(fd);
 }
@@ -234,7 +229,7 @@ TEST(unprivileged_user_gets_eperm)
 {
 	int fd;
 
-	ASSERT_EQ(as_user(USER_IN_UID, unprivileged_ioctls, NULL), 0);
+	ASSERT_EQ(0, as_user(USER_IN_UID, unprivileged_ioctls, NULL));
 	fd = dev_open(2, O_RDONLY);
 	geometry_is(fd, 2, SCULL_QUANTUM, SCULL_QSET);
 	close(fd);
@@ -244,11 +239,6 @@ TEST(compat_32bit)
 {
 	char out[4096];
 
-	ASSERT_EQ(run_sh(out, sizeof(out), SCULL_DIR "/tests/ioctl32 /dev/scull3"), 0);
-	ASSERT_STR_EQ(out, "");
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/tests/ioctl32 /dev/scull3"));
+	ASSERT_STR_EQ("", out);
 }

@@ -17,11 +17,12 @@
 
 static int failed;
 
-static void check(const char *what, long got, long want)
+/* kselftest's order: the expected value first */
+static void check(const char *what, long expected, long seen)
 {
-	if (got != want) {
-		printf("# ioctl32: %s: got %ld, expected %ld (errno %s)\n", what,
-		       got, want, strerror(errno));
+	if (seen != expected) {
+		printf("# ioctl32: %s: expected %ld, seen %ld (errno %s)\n",
+		       what, expected, seen, strerror(errno));
 		failed = 1;
 	}
 }
@@ -41,52 +42,52 @@ int main(int argc, char **argv)
 	}
 
 	v = 0;
-	check("G quantum", ioctl(fd, SCULL_IOCGQUANTUM, &v), 0);
-	check("G quantum value", v, 4096);
-	check("Q qset", ioctl(fd, SCULL_IOCQQSET), 512);
-	check("T quantum", ioctl(fd, SCULL_IOCTQUANTUM, 1000), 0);
-	check("Q quantum after T", ioctl(fd, SCULL_IOCQQUANTUM), 1000);
+	check("G quantum", 0, ioctl(fd, SCULL_IOCGQUANTUM, &v));
+	check("G quantum value", 4096, v);
+	check("Q qset", 512, ioctl(fd, SCULL_IOCQQSET));
+	check("T quantum", 0, ioctl(fd, SCULL_IOCTQUANTUM, 1000));
+	check("Q quantum after T", 1000, ioctl(fd, SCULL_IOCQQUANTUM));
 	v = 2000;
-	check("S quantum", ioctl(fd, SCULL_IOCSQUANTUM, &v), 0);
+	check("S quantum", 0, ioctl(fd, SCULL_IOCSQUANTUM, &v));
 	v = 3000;
-	check("X quantum", ioctl(fd, SCULL_IOCXQUANTUM, &v), 0);
-	check("X quantum old value", v, 2000);
-	check("H quantum", ioctl(fd, SCULL_IOCHQUANTUM, 4096), 3000);
+	check("X quantum", 0, ioctl(fd, SCULL_IOCXQUANTUM, &v));
+	check("X quantum old value", 2000, v);
+	check("H quantum", 3000, ioctl(fd, SCULL_IOCHQUANTUM, 4096));
 	v = 0;
-	check("G qset", ioctl(fd, SCULL_IOCGQSET, &v), 0);
-	check("G qset value", v, 512);
+	check("G qset", 0, ioctl(fd, SCULL_IOCGQSET, &v));
+	check("G qset value", 512, v);
 	v = 64;
-	check("X qset", ioctl(fd, SCULL_IOCXQSET, &v), 0);
-	check("X qset old value", v, 512);
-	check("H qset", ioctl(fd, SCULL_IOCHQSET, 128), 64);
+	check("X qset", 0, ioctl(fd, SCULL_IOCXQSET, &v));
+	check("X qset old value", 512, v);
+	check("H qset", 64, ioctl(fd, SCULL_IOCHQSET, 128));
 	/*
 	 * The integer commands (T, H) must reach the driver unchanged: a
 	 * compat_ptr() conversion would clear bit 31 on s390 and turn these
 	 * out-of-range values into valid ones.
 	 */
 	errno = 0;
-	check("T qset 0x80000040", ioctl(fd, SCULL_IOCTQSET, 0x80000040u), -1);
-	check("T qset 0x80000040 errno", errno, EINVAL);
+	check("T qset 0x80000040", -1, ioctl(fd, SCULL_IOCTQSET, 0x80000040u));
+	check("T qset 0x80000040 errno", EINVAL, errno);
 	errno = 0;
-	check("H quantum 0x80001000", ioctl(fd, SCULL_IOCHQUANTUM, 0x80001000u), -1);
-	check("H quantum 0x80001000 errno", errno, EINVAL);
-	check("T qset", ioctl(fd, SCULL_IOCTQSET, 256), 0);
-	check("Q qset after T", ioctl(fd, SCULL_IOCQQSET), 256);
-	check("H qset after T", ioctl(fd, SCULL_IOCHQSET, 128), 256);
+	check("H quantum 0x80001000", -1, ioctl(fd, SCULL_IOCHQUANTUM, 0x80001000u));
+	check("H quantum 0x80001000 errno", EINVAL, errno);
+	check("T qset", 0, ioctl(fd, SCULL_IOCTQSET, 256));
+	check("Q qset after T", 256, ioctl(fd, SCULL_IOCQQSET));
+	check("H qset after T", 256, ioctl(fd, SCULL_IOCHQSET, 128));
 	/* -1 travels as 0xffffffff through compat: out of range */
 	errno = 0;
-	check("T quantum -1", ioctl(fd, SCULL_IOCTQUANTUM, -1), -1);
-	check("T quantum -1 errno", errno, EINVAL);
+	check("T quantum -1", -1, ioctl(fd, SCULL_IOCTQUANTUM, -1));
+	check("T quantum -1 errno", EINVAL, errno);
 	v = -5;
 	errno = 0;
-	check("S qset -5", ioctl(fd, SCULL_IOCSQSET, &v), -1);
-	check("S qset -5 errno", errno, EINVAL);
+	check("S qset -5", -1, ioctl(fd, SCULL_IOCSQSET, &v));
+	check("S qset -5 errno", EINVAL, errno);
 	errno = 0;
-	check("unknown command", ioctl(fd, _IO(SCULL_IOC_MAGIC, 13)), -1);
-	check("unknown command errno", errno, ENOTTY);
-	check("RESET", ioctl(fd, SCULL_IOCRESET), 0);
-	check("Q quantum after RESET", ioctl(fd, SCULL_IOCQQUANTUM), 4096);
-	check("Q qset after RESET", ioctl(fd, SCULL_IOCQQSET), 512);
+	check("unknown command", -1, ioctl(fd, _IO(SCULL_IOC_MAGIC, 13)));
+	check("unknown command errno", ENOTTY, errno);
+	check("RESET", 0, ioctl(fd, SCULL_IOCRESET));
+	check("Q quantum after RESET", 4096, ioctl(fd, SCULL_IOCQQUANTUM));
+	check("Q qset after RESET", 512, ioctl(fd, SCULL_IOCQQSET));
 	close(fd);
 	return failed;
 }

@@ -12,11 +12,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(nodes_exist_with_group_and_mode)
 {
 	struct stat st;
@@ -30,9 +25,9 @@ TEST(scull_link_points_at_scull0)
 	char target[64];
 	ssize_t n = readlink("/dev/scull", target, sizeof(target) - 1);
 
-	ASSERT_EQ(n, 6);
+	ASSERT_EQ(6, n);
 	target[n] = '\0';
-	ASSERT_STR_EQ(target, "scull0");
+	ASSERT_STR_EQ("scull0", target);
 }
 
 /* The rule itself, not scull_load, sets group and mode: undo them, send
@@ -44,10 +39,10 @@ TEST(udev_rule_sets_group_and_mode)
 
 	ASSERT_OK(chmod("/dev/scull1", 0600));
 	ASSERT_OK(chown("/dev/scull1", 0, 0));
-	ASSERT_EQ(run_sh(NULL, 0, "udevadm trigger --action=change --settle /sys/class/scull/scull1"), 0);
+	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm trigger --action=change --settle /sys/class/scull/scull1"));
 	ASSERT_OK(stat("/dev/scull1", &st));
-	ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
-	ASSERT_EQ(st.st_gid, scull_gid());
+	ASSERT_EQ(SCULL_MODE, st.st_mode & 07777);
+	ASSERT_EQ(scull_gid(), st.st_gid);
 }
 
 static void member_reads_and_writes(void *arg)
@@ -59,21 +54,21 @@ static void member_reads_and_writes(void *arg)
 	fd = dev_open(0, O_RDWR);
 	write_exact(fd, "member", 6);
 	pread_exact(fd, buf, 6, 0);
-	ASSERT_MEM_EQ(buf, "member", 6);
+	ASSERT_MEM_EQ("member", buf, 6);
 	close(fd);
 	fd = dev_open(0, O_WRONLY);	/* trims */
 	write_exact(fd, "w", 1);
 	close(fd);
 	fd = dev_open(0, O_RDONLY);
-	ASSERT_EQ(read(fd, buf, sizeof(buf)), 1);
-	ASSERT_EQ(buf[0], 'w');
+	ASSERT_EQ(1, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ('w', buf[0]);
 	close(fd);
 }
 
 TEST(group_member_can_read_and_write)
 {
-	ASSERT_EQ(as_user(USER_IN_UID, member_reads_and_writes, NULL), 0);
-	ASSERT_EQ(dev_size(0), 1);
+	ASSERT_EQ(0, as_user(USER_IN_UID, member_reads_and_writes, NULL));
+	ASSERT_EQ(1, dev_size(0));
 }
 
 static void outsider_is_refused(void *arg)
@@ -95,12 +90,7 @@ TEST(outsider_gets_eacces)
 
 	write_exact(fd, "secret", 6);
 	close(fd);
-	ASSERT_EQ(as_user(USER_OUT_UID, outsider_is_refused, NULL), 0);
+	ASSERT_EQ(0, as_user(USER_OUT_UID, outsider_is_refused, NULL));
 	/* and its attempts trimmed nothing */
-	ASSERT_EQ(dev_size(0), 6);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
+	ASSERT_EQ(6, dev_size(0));
 }

@@ -18,11 +18,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 /* The device's line in /proc/scullmem, e.g. "... sz 1, limit ..., quanta 1". */
 static long long quanta_of(int minor)
 {
@@ -138,9 +133,4 @@ TEST(io_uring_large_transfers_are_whole)
 	close(fd);
 	free(buf);
 	free(back);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

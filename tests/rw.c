@@ -15,24 +15,19 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(echo_cat_round_trip)
 {
 	char out[256];
 
-	ASSERT_EQ(run_sh(out, sizeof(out), "echo hi > /dev/scull0 && cat /dev/scull0"), 0);
-	ASSERT_STR_EQ(out, "hi\n");
-	ASSERT_EQ(dev_size(0), 3);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "echo hi > /dev/scull0 && cat /dev/scull0"));
+	ASSERT_STR_EQ("hi\n", out);
+	ASSERT_EQ(3, dev_size(0));
 	/* a second redirection trims: the device holds only the new text */
-	ASSERT_EQ(run_sh(out, sizeof(out), "echo a > /dev/scull0 && cat /dev/scull0"), 0);
-	ASSERT_STR_EQ(out, "a\n");
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "echo a > /dev/scull0 && cat /dev/scull0"));
+	ASSERT_STR_EQ("a\n", out);
 	/* >> appends */
-	ASSERT_EQ(run_sh(out, sizeof(out), "echo b >> /dev/scull0 && cat /dev/scull0"), 0);
-	ASSERT_STR_EQ(out, "a\nb\n");
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "echo b >> /dev/scull0 && cat /dev/scull0"));
+	ASSERT_STR_EQ("a\nb\n", out);
 }
 
 /* Write len bytes of pattern in chunks cycling through wsizes, read them
@@ -53,16 +48,16 @@ static void pattern_round_trip(int minor, size_t len, const size_t *wsizes,
 			n = len - done;
 		write_exact(fd, buf + done, n);
 	}
-	ASSERT_EQ(dev_size(minor), len);
-	ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+	ASSERT_EQ(len, dev_size(minor));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	for (done = 0, i = 0; done < len; done += n, i++) {
 		n = rsizes[i % 8];
 		if (n > len - done)
 			n = len - done;
 		read_exact(fd, back + done, n);
 	}
-	ASSERT_EQ(read(fd, back, 1), 0);
-	ASSERT_MEM_EQ(back, buf, len);
+	ASSERT_EQ(0, read(fd, back, 1));
+	ASSERT_MEM_EQ(buf, back, len);
 	close(fd);
 	free(buf);
 	free(back);
@@ -85,8 +80,8 @@ TEST(pattern_1mib_odd_geometry)
 	ASSERT_OK(ioctl(fd, SCULL_IOCTQSET, 7));
 	close(fd);
 	pattern_round_trip(1, 1 << 20, odd_writes, odd_reads, 2);
-	ASSERT_EQ(sysfs_attr(1, "quantum"), 1000);
-	ASSERT_EQ(sysfs_attr(1, "qset"), 7);
+	ASSERT_EQ(1000, sysfs_attr(1, "quantum"));
+	ASSERT_EQ(7, sysfs_attr(1, "qset"));
 }
 
 /* One call moves a whole large request, whatever the alignment. */
@@ -99,8 +94,8 @@ TEST(whole_request_in_one_call)
 	pattern_fill(buf, len, 4095, 3);
 	pwrite_exact(fd, buf, len, 4095);
 	pread_exact(fd, back, len, 4095);
-	ASSERT_MEM_EQ(back, buf, len);
-	ASSERT_EQ(dev_size(0), 4095 + len);
+	ASSERT_MEM_EQ(buf, back, len);
+	ASSERT_EQ(4095 + len, dev_size(0));
 	close(fd);
 	free(buf);
 	free(back);
@@ -114,38 +109,44 @@ TEST(hole_reads_as_zeros)
 
 	ASSERT_TRUE(zero);
 	pwrite_exact(fd, "x", 1, len);
-	ASSERT_EQ(dev_size(0), len + 1);
+	ASSERT_EQ(len + 1, dev_size(0));
 	memset(buf, 0xa5, len + 1);
 	pread_exact(fd, buf, len + 1, 0);
-	ASSERT_MEM_EQ(buf, zero, len);
-	ASSERT_EQ(buf[len], 'x');
+	ASSERT_MEM_EQ(zero, buf, len);
+	ASSERT_EQ('x', buf[len]);
 	/* reading the hole stored nothing: one quantum holds the byte */
-	ASSERT_EQ(run_sh(NULL, 0, "grep -q '^Device 0: .* quanta 1$' /proc/scullmem"), 0);
+	ASSERT_EQ(0, run_sh(NULL, 0, "grep -q '^Device 0: .* quanta 1$' /proc/scullmem"));
 	close(fd);
 	free(buf);
 	free(zero);
 }
 
 /* Bytes of a quantum that were never written read as zeros, even where
- * an earlier trim freed memory full of other bytes.
+ * an earlier trim freed memory full of other bytes.  Only scull's own
+ * zeroing can make them so: the guest boots with init_on_alloc=0
+ * (tools/vm.sh), and the kernel says so when it starts.
  */
 TEST(fresh_quantum_is_zeroed)
 {
 	unsigned char buf[SCULL_QUANTUM], junk[SCULL_QUANTUM];
+	char line[256];
 	int fd, i;
 
+	kmsg_find("mem auto-init:", line, sizeof(line));
+	if (!strstr(line, "heap alloc:off"))
+		FAIL("the kernel zeroes every allocation (\"%s\"): boot with init_on_alloc=0", line);
 	memset(junk, 0xee, sizeof(junk));
 	fd = dev_open(0, O_RDWR);
 	for (i = 0; i < 256; i++)
 		write_exact(fd, junk, sizeof(junk));
 	close(fd);
 	fd = dev_open(0, O_RDWR | O_TRUNC);
-	ASSERT_EQ(dev_size(0), 0);
+	ASSERT_EQ(0, dev_size(0));
 	pwrite_exact(fd, "a", 1, 0);
 	pwrite_exact(fd, "z", 1, SCULL_QUANTUM - 1);
 	pread_exact(fd, buf, sizeof(buf), 0);
-	ASSERT_EQ(buf[0], 'a');
-	ASSERT_EQ(buf[SCULL_QUANTUM - 1], 'z');
+	ASSERT_EQ('a', buf[0]);
+	ASSERT_EQ('z', buf[SCULL_QUANTUM - 1]);
 	for (i = 1; i < SCULL_QUANTUM - 1; i++)
 		if (buf[i])
 			FAIL("byte %d of a fresh quantum is 0x%02x", i, buf[i]);
@@ -159,17 +160,17 @@ TEST(end_of_file)
 
 	write_exact(fd, "0123456789", 10);
 	/* at the end */
-	ASSERT_EQ(read(fd, buf, sizeof(buf)), 0);
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
 	/* a read across the end returns what is there */
-	ASSERT_EQ(pread(fd, buf, sizeof(buf), 4), 6);
-	ASSERT_MEM_EQ(buf, "456789", 6);
+	ASSERT_EQ(6, pread(fd, buf, sizeof(buf), 4));
+	ASSERT_MEM_EQ("456789", buf, 6);
 	/* past the end */
-	ASSERT_EQ(pread(fd, buf, sizeof(buf), 11), 0);
-	ASSERT_EQ(pread(fd, buf, sizeof(buf), 1LL << 40), 0);
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), 11));
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), 1LL << 40));
 	/* zero-length read and write */
-	ASSERT_EQ(pread(fd, buf, 0, 0), 0);
-	ASSERT_EQ(pwrite(fd, buf, 0, 1 << 20), 0);
-	ASSERT_EQ(dev_size(0), 10);
+	ASSERT_EQ(0, pread(fd, buf, 0, 0));
+	ASSERT_EQ(0, pwrite(fd, buf, 0, 1 << 20));
+	ASSERT_EQ(10, dev_size(0));
 	close(fd);
 }
 
@@ -178,13 +179,13 @@ TEST(size_is_furthest_write)
 	int fd = dev_open(0, O_RDWR);
 
 	pwrite_exact(fd, "abc", 3, 100);
-	ASSERT_EQ(dev_size(0), 103);
+	ASSERT_EQ(103, dev_size(0));
 	pwrite_exact(fd, "de", 2, 50);
-	ASSERT_EQ(dev_size(0), 103);
+	ASSERT_EQ(103, dev_size(0));
 	pwrite_exact(fd, "f", 1, 102);
-	ASSERT_EQ(dev_size(0), 103);
+	ASSERT_EQ(103, dev_size(0));
 	pwrite_exact(fd, "g", 1, 103);
-	ASSERT_EQ(dev_size(0), 104);
+	ASSERT_EQ(104, dev_size(0));
 	close(fd);
 }
 
@@ -194,14 +195,14 @@ TEST(pread_pwrite_keep_position)
 	int fd = dev_open(0, O_RDWR);
 
 	write_exact(fd, "abcdefgh", 8);
-	ASSERT_EQ(lseek(fd, 2, SEEK_SET), 2);
+	ASSERT_EQ(2, lseek(fd, 2, SEEK_SET));
 	pwrite_exact(fd, "XY", 2, 6);
 	pread_exact(fd, buf, 3, 5);
-	ASSERT_MEM_EQ(buf, "fXY", 3);
-	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 2);
+	ASSERT_MEM_EQ("fXY", buf, 3);
+	ASSERT_EQ(2, lseek(fd, 0, SEEK_CUR));
 	read_exact(fd, buf, 2);
-	ASSERT_MEM_EQ(buf, "cd", 2);
-	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 4);
+	ASSERT_MEM_EQ("cd", buf, 2);
+	ASSERT_EQ(4, lseek(fd, 0, SEEK_CUR));
 	close(fd);
 }
 
@@ -217,16 +218,16 @@ TEST(readv_writev)
 	pattern_fill(b, sizeof(b), sizeof(a), 9);
 	pattern_fill(c, sizeof(c), sizeof(a) + sizeof(b), 9);
 	pattern_fill(all, sizeof(all), 0, 9);
-	ASSERT_EQ(writev(fd, wv, 3), sizeof(all));
-	ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
-	ASSERT_EQ(readv(fd, rv, 2), sizeof(all));
-	ASSERT_MEM_EQ(back, all, sizeof(all));
+	ASSERT_EQ(sizeof(all), writev(fd, wv, 3));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(sizeof(all), readv(fd, rv, 2));
+	ASSERT_MEM_EQ(all, back, sizeof(all));
 	/* positional vectors, and RWF_NOWAIT (the device honours it) */
 	memset(back, 0, sizeof(back));
-	ASSERT_EQ(preadv2(fd, rv, 2, 0, RWF_NOWAIT), sizeof(all));
-	ASSERT_MEM_EQ(back, all, sizeof(all));
-	ASSERT_EQ(pwritev2(fd, wv, 1, 20000, 0), sizeof(a));
-	ASSERT_EQ(dev_size(2), 25000);
+	ASSERT_EQ(sizeof(all), preadv2(fd, rv, 2, 0, RWF_NOWAIT));
+	ASSERT_MEM_EQ(all, back, sizeof(all));
+	ASSERT_EQ(sizeof(a), pwritev2(fd, wv, 1, 20000, 0));
+	ASSERT_EQ(25000, dev_size(2));
 	close(fd);
 }
 
@@ -241,15 +242,15 @@ TEST(minors_are_independent)
 		write_exact(fd[i], buf, sizeof(buf) - i * 1000);
 	}
 	for (i = 0; i < SCULL_NR_DEVS; i++) {
-		ASSERT_EQ(dev_size(i), sizeof(buf) - i * 1000);
+		ASSERT_EQ(sizeof(buf) - i * 1000, dev_size(i));
 		pread_exact(fd[i], back, sizeof(buf) - i * 1000, 0);
 		pattern_check(back, sizeof(buf) - i * 1000, 0, 100 + i);
 	}
 	/* trimming one leaves the others */
 	close(dev_open(1, O_WRONLY));
-	ASSERT_EQ(dev_size(1), 0);
-	ASSERT_EQ(dev_size(0), sizeof(buf));
-	ASSERT_EQ(dev_size(2), sizeof(buf) - 2000);
+	ASSERT_EQ(0, dev_size(1));
+	ASSERT_EQ(sizeof(buf), dev_size(0));
+	ASSERT_EQ(sizeof(buf) - 2000, dev_size(2));
 	pread_exact(fd[2], back, sizeof(buf) - 2000, 0);
 	pattern_check(back, sizeof(buf) - 2000, 0, 102);
 	for (i = 0; i < SCULL_NR_DEVS; i++)
@@ -264,12 +265,7 @@ TEST(two_opens_share_data)
 
 	write_exact(a, "ping", 4);
 	read_exact(b, buf, 4);
-	ASSERT_MEM_EQ(buf, "ping", 4);
+	ASSERT_MEM_EQ("ping", buf, 4);
 	close(a);
 	close(b);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

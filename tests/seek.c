@@ -13,29 +13,24 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 TEST(seek_set_cur_end)
 {
 	char c;
 	int fd = dev_open(0, O_RDWR);
 
 	write_exact(fd, "0123456789", 10);
-	ASSERT_EQ(lseek(fd, 3, SEEK_SET), 3);
+	ASSERT_EQ(3, lseek(fd, 3, SEEK_SET));
 	read_exact(fd, &c, 1);
-	ASSERT_EQ(c, '3');
-	ASSERT_EQ(lseek(fd, 2, SEEK_CUR), 6);
-	ASSERT_EQ(lseek(fd, -1, SEEK_CUR), 5);
+	ASSERT_EQ('3', c);
+	ASSERT_EQ(6, lseek(fd, 2, SEEK_CUR));
+	ASSERT_EQ(5, lseek(fd, -1, SEEK_CUR));
 	read_exact(fd, &c, 1);
-	ASSERT_EQ(c, '5');
-	ASSERT_EQ(lseek(fd, 0, SEEK_END), 10);
-	ASSERT_EQ(lseek(fd, -4, SEEK_END), 6);
+	ASSERT_EQ('5', c);
+	ASSERT_EQ(10, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(6, lseek(fd, -4, SEEK_END));
 	read_exact(fd, &c, 1);
-	ASSERT_EQ(c, '6');
-	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 7);
+	ASSERT_EQ('6', c);
+	ASSERT_EQ(7, lseek(fd, 0, SEEK_CUR));
 	close(fd);
 }
 
@@ -45,12 +40,12 @@ TEST(seek_past_end_then_write_makes_hole)
 	int fd = dev_open(0, O_RDWR);
 
 	write_exact(fd, "ab", 2);
-	ASSERT_EQ(lseek(fd, 5, SEEK_END), 7);
-	ASSERT_EQ(read(fd, buf, sizeof(buf)), 0);
+	ASSERT_EQ(7, lseek(fd, 5, SEEK_END));
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
 	write_exact(fd, "z", 1);
-	ASSERT_EQ(dev_size(0), 8);
+	ASSERT_EQ(8, dev_size(0));
 	pread_exact(fd, buf, 8, 0);
-	ASSERT_MEM_EQ(buf, "ab\0\0\0\0\0z", 8);
+	ASSERT_MEM_EQ("ab\0\0\0\0\0z", buf, 8);
 	close(fd);
 }
 
@@ -59,14 +54,14 @@ TEST(seek_errors)
 	int fd = dev_open(0, O_RDWR);
 
 	write_exact(fd, "0123456789", 10);
-	ASSERT_EQ(lseek(fd, 4, SEEK_SET), 4);
+	ASSERT_EQ(4, lseek(fd, 4, SEEK_SET));
 	ASSERT_ERRNO(lseek(fd, -1, SEEK_SET), EINVAL);
 	ASSERT_ERRNO(lseek(fd, -5, SEEK_CUR), EINVAL);
 	ASSERT_ERRNO(lseek(fd, -11, SEEK_END), EINVAL);
 	ASSERT_ERRNO(lseek(fd, 0, 5), EINVAL);
 	ASSERT_ERRNO(lseek(fd, 0, -1), EINVAL);
 	/* a failed seek leaves the position */
-	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 4);
+	ASSERT_EQ(4, lseek(fd, 0, SEEK_CUR));
 	close(fd);
 }
 
@@ -75,24 +70,24 @@ TEST(seek_overflow)
 	int fd = dev_open(0, O_RDWR);
 
 	write_exact(fd, "0123456789", 10);
-	ASSERT_EQ(lseek(fd, LLONG_MAX, SEEK_SET), LLONG_MAX);
+	ASSERT_EQ(LLONG_MAX, lseek(fd, LLONG_MAX, SEEK_SET));
 	ASSERT_ERRNO(lseek(fd, 1, SEEK_CUR), EINVAL);
-	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), LLONG_MAX);
+	ASSERT_EQ(LLONG_MAX, lseek(fd, 0, SEEK_CUR));
 	ASSERT_ERRNO(lseek(fd, LLONG_MAX, SEEK_END), EINVAL);
-	ASSERT_EQ(lseek(fd, LLONG_MAX - 10, SEEK_END), LLONG_MAX);
+	ASSERT_EQ(LLONG_MAX, lseek(fd, LLONG_MAX - 10, SEEK_END));
 	ASSERT_ERRNO(lseek(fd, LLONG_MIN, SEEK_CUR), EINVAL);
-	ASSERT_EQ(lseek(fd, 5, SEEK_SET), 5);
+	ASSERT_EQ(5, lseek(fd, 5, SEEK_SET));
 	ASSERT_ERRNO(lseek(fd, LLONG_MIN, SEEK_END), EINVAL);
-	ASSERT_EQ(lseek(fd, -15 + 20, SEEK_SET), 5);
+	ASSERT_EQ(5, lseek(fd, -15 + 20, SEEK_SET));
 	/* a read whose end would pass LLONG_MAX is refused by the VFS; one
 	 * that fits finds end of file
 	 */
 	{
 		char c;
 
-		ASSERT_EQ(lseek(fd, LLONG_MAX, SEEK_SET), LLONG_MAX);
+		ASSERT_EQ(LLONG_MAX, lseek(fd, LLONG_MAX, SEEK_SET));
 		ASSERT_ERRNO(read(fd, &c, 1), EINVAL);
-		ASSERT_EQ(pread(fd, &c, 1, LLONG_MAX - 1), 0);
+		ASSERT_EQ(0, pread(fd, &c, 1, LLONG_MAX - 1));
 		ASSERT_ERRNO(pwrite(fd, &c, 1, LLONG_MAX), EINVAL);
 		ASSERT_ERRNO(pwrite(fd, &c, 1, LLONG_MAX - 1), ENOSPC);
 	}
@@ -112,23 +107,23 @@ TEST(seek_data_hole)
 	pwrite_exact(fd, "a", 1, q + 10);
 	pwrite_exact(fd, "b", 1, 3 * q);
 	pwrite_exact(fd, "c", 1, 5 * q - 1);
-	ASSERT_EQ(dev_size(0), 5 * q);
+	ASSERT_EQ(5 * q, dev_size(0));
 
-	ASSERT_EQ(lseek(fd, 0, SEEK_DATA), q);
-	ASSERT_EQ(lseek(fd, q + 100, SEEK_DATA), q + 100);
-	ASSERT_EQ(lseek(fd, 2 * q, SEEK_DATA), 3 * q);
-	ASSERT_EQ(lseek(fd, 4 * q - 1, SEEK_DATA), 4 * q - 1);
-	ASSERT_EQ(lseek(fd, 5 * q - 1, SEEK_DATA), 5 * q - 1);
+	ASSERT_EQ(q, lseek(fd, 0, SEEK_DATA));
+	ASSERT_EQ(q + 100, lseek(fd, q + 100, SEEK_DATA));
+	ASSERT_EQ(3 * q, lseek(fd, 2 * q, SEEK_DATA));
+	ASSERT_EQ(4 * q - 1, lseek(fd, 4 * q - 1, SEEK_DATA));
+	ASSERT_EQ(5 * q - 1, lseek(fd, 5 * q - 1, SEEK_DATA));
 	ASSERT_ERRNO(lseek(fd, 5 * q, SEEK_DATA), ENXIO);
 	ASSERT_ERRNO(lseek(fd, 1LL << 40, SEEK_DATA), ENXIO);
 	ASSERT_ERRNO(lseek(fd, -1, SEEK_DATA), ENXIO);
 
-	ASSERT_EQ(lseek(fd, 0, SEEK_HOLE), 0);
-	ASSERT_EQ(lseek(fd, q, SEEK_HOLE), 2 * q);
-	ASSERT_EQ(lseek(fd, 3 * q + 5, SEEK_HOLE), 5 * q);
-	ASSERT_EQ(lseek(fd, 5 * q - 1, SEEK_HOLE), 5 * q);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_HOLE));
+	ASSERT_EQ(2 * q, lseek(fd, q, SEEK_HOLE));
+	ASSERT_EQ(5 * q, lseek(fd, 3 * q + 5, SEEK_HOLE));
+	ASSERT_EQ(5 * q, lseek(fd, 5 * q - 1, SEEK_HOLE));
 	ASSERT_ERRNO(lseek(fd, 5 * q, SEEK_HOLE), ENXIO);
-	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 5 * q);
+	ASSERT_EQ(5 * q, lseek(fd, 0, SEEK_CUR));
 	close(fd);
 }
 
@@ -140,11 +135,11 @@ TEST(seek_data_hole_sparse_sets)
 
 	pwrite_exact(fd, "x", 1, 5 * span + 7);
 	pwrite_exact(fd, "y", 1, 9 * span);
-	ASSERT_EQ(lseek(fd, 0, SEEK_DATA), 5 * span);
-	ASSERT_EQ(lseek(fd, 5 * span + SCULL_QUANTUM, SEEK_DATA), 9 * span);
-	ASSERT_EQ(lseek(fd, 0, SEEK_HOLE), 0);
-	ASSERT_EQ(lseek(fd, 5 * span, SEEK_HOLE), 5 * span + SCULL_QUANTUM);
-	ASSERT_EQ(lseek(fd, 9 * span, SEEK_HOLE), 9 * span + 1);
+	ASSERT_EQ(5 * span, lseek(fd, 0, SEEK_DATA));
+	ASSERT_EQ(9 * span, lseek(fd, 5 * span + SCULL_QUANTUM, SEEK_DATA));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_HOLE));
+	ASSERT_EQ(5 * span + SCULL_QUANTUM, lseek(fd, 5 * span, SEEK_HOLE));
+	ASSERT_EQ(9 * span + 1, lseek(fd, 9 * span, SEEK_HOLE));
 	close(fd);
 }
 
@@ -154,11 +149,6 @@ TEST(seek_data_empty_device)
 
 	ASSERT_ERRNO(lseek(fd, 0, SEEK_DATA), ENXIO);
 	ASSERT_ERRNO(lseek(fd, 0, SEEK_HOLE), ENXIO);
-	ASSERT_EQ(lseek(fd, 0, SEEK_END), 0);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
 	close(fd);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -14,13 +14,10 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <linux/userfaultfd.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -30,66 +27,8 @@
 
 #include "util.h"
 
-#define PAGE 4096
+#define PAGE STALL_PAGE
 #define SPAN (3 * PAGE)		/* a stalled buffer: the middle page is missing */
-
-void scull_setup(void)
-{
-	scull_restore();
-}
-
-struct stall {
-	int uffd;
-	unsigned char *buf;	/* three pages; the middle one is missing */
-};
-
-/* Three pages of a pattern, the middle one registered with userfaultfd
- * and not present.
- */
-static void stall_init(struct stall *s)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-
-	s->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (s->uffd < 0)
-		FAIL("userfaultfd: %s", strerror(errno));
-	ASSERT_OK(ioctl(s->uffd, UFFDIO_API, &api));
-	s->buf = mmap(NULL, SPAN, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_TRUE(s->buf != MAP_FAILED);
-	pattern_fill(s->buf, PAGE, 0, 5);
-	pattern_fill(s->buf + 2 * PAGE, PAGE, 2 * PAGE, 5);
-	reg.range.start = (unsigned long)s->buf + PAGE;
-	reg.range.len = PAGE;
-	ASSERT_OK(ioctl(s->uffd, UFFDIO_REGISTER, &reg));
-}
-
-/* Wait until someone faults on the missing page. */
-static void stall_wait(struct stall *s)
-{
-	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	ASSERT_EQ(poll(&p, 1, 10000), 1);
-	ASSERT_EQ(read(s->uffd, &msg, sizeof(msg)), sizeof(msg));
-	ASSERT_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
-	ASSERT_EQ(msg.arg.pagefault.address & ~(PAGE - 1UL), (unsigned long)s->buf + PAGE);
-}
-
-/* Supply the missing page: the pattern's middle page. */
-static void stall_release(struct stall *s)
-{
-	static unsigned char page[PAGE] __attribute__((aligned(PAGE)));
-	struct uffdio_copy copy = {
-		.dst = (unsigned long)s->buf + PAGE,
-		.src = (unsigned long)page,
-		.len = PAGE,
-	};
-
-	pattern_fill(page, PAGE, PAGE, 5);
-	ASSERT_OK(ioctl(s->uffd, UFFDIO_COPY, &copy));
-}
 
 struct writer_arg {
 	struct stall *s;
@@ -172,22 +111,22 @@ TEST(reader_waiting_for_lock_is_interruptible)
 	catch_sigusr1();
 	stall_init(&s);
 	w.s = &s;
-	ASSERT_EQ(pthread_create(&wt, NULL, stalled_writer, &w), 0);
+	ASSERT_EQ(0, pthread_create(&wt, NULL, stalled_writer, &w));
 	stall_wait(&s);		/* the writer holds the lock now */
 	r.buf = back;
 	r.len = sizeof(back);
-	ASSERT_EQ(pthread_create(&rt, NULL, blocked_reader, &r), 0);
+	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_reader, &r));
 	while (!__atomic_load_n(&r.tid, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	wait_in_syscall(getpid(), r.tid, SYS_pread64);
-	ASSERT_EQ(pthread_kill(rt, SIGUSR1), 0);
-	ASSERT_EQ(pthread_join(rt, NULL), 0);
-	ASSERT_EQ(r.ret, -1);
-	ASSERT_EQ(r.err, EINTR);
+	ASSERT_EQ(0, pthread_kill(rt, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+	ASSERT_EQ(-1, r.ret);
+	ASSERT_EQ(EINTR, r.err);
 	/* the writer goes on once its page is there, and stores it all */
 	stall_release(&s);
-	ASSERT_EQ(pthread_join(wt, NULL), 0);
-	ASSERT_EQ(w.ret, SPAN);
+	ASSERT_EQ(0, pthread_join(wt, NULL));
+	ASSERT_EQ(SPAN, w.ret);
 	{
 		int fd = dev_open(0, O_RDONLY);
 
@@ -207,7 +146,7 @@ TEST(writer_waiting_for_lock_is_killable)
 
 	stall_init(&s);
 	w.s = &s;
-	ASSERT_EQ(pthread_create(&wt, NULL, stalled_writer, &w), 0);
+	ASSERT_EQ(0, pthread_create(&wt, NULL, stalled_writer, &w));
 	stall_wait(&s);
 	child = fork();
 	if (!child) {
@@ -221,16 +160,16 @@ TEST(writer_waiting_for_lock_is_killable)
 	/* a plain signal does not end the wait (the handler runs later) */
 	ASSERT_OK(kill(child, SIGUSR1));
 	usleep(100000);
-	ASSERT_EQ(waitpid(child, &status, WNOHANG), 0);
+	ASSERT_EQ(0, waitpid(child, &status, WNOHANG));
 	ASSERT_TRUE(in_syscall(child, child, SYS_pwrite64));
 	/* SIGKILL does */
 	ASSERT_OK(kill(child, SIGKILL));
-	ASSERT_EQ(waitpid(child, &status, 0), child);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	stall_release(&s);
-	ASSERT_EQ(pthread_join(wt, NULL), 0);
-	ASSERT_EQ(w.ret, SPAN);
-	ASSERT_EQ(dev_size(0), SPAN);
+	ASSERT_EQ(0, pthread_join(wt, NULL));
+	ASSERT_EQ(SPAN, w.ret);
+	ASSERT_EQ(SPAN, dev_size(0));
 }
 
 /*
@@ -256,14 +195,14 @@ TEST(readers_share_the_lock_and_a_signal_does_not_shorten_a_read)
 	stall_init(&s);
 	r.buf = s.buf;
 	r.len = SPAN;
-	ASSERT_EQ(pthread_create(&rt, NULL, blocked_reader, &r), 0);
+	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_reader, &r));
 	stall_wait(&s);		/* the reader holds the lock for reading */
 	/* another reader is not held up */
 	pread_exact(fd, back, sizeof(back), 0);
-	ASSERT_MEM_EQ(back, data, sizeof(back));
-	ASSERT_EQ(pthread_kill(rt, SIGUSR1), 0);
+	ASSERT_MEM_EQ(data, back, sizeof(back));
+	ASSERT_EQ(0, pthread_kill(rt, SIGUSR1));
 	stall_release(&s);
-	ASSERT_EQ(pthread_join(rt, NULL), 0);
+	ASSERT_EQ(0, pthread_join(rt, NULL));
 	ASSERT_EQ(SPAN, r.ret);
 	ASSERT_MEM_EQ(data, s.buf, SPAN);
 	close(fd);
@@ -370,9 +309,4 @@ TEST_TIMEOUT(sigkill_ends_a_long_read, 300)
 	scull_diag("killed after reading %lld of %lld bytes", atoll(p + 7), total);
 	ASSERT_TRUE(atoll(p + 7) < total);
 	close(fd);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -16,11 +16,6 @@
 
 #define TMPFILE	"/tmp/scull-splice"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 static int tmp_file(const void *buf, size_t len)
 {
 	int fd = open(TMPFILE, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -199,9 +194,4 @@ TEST(copy_file_range_is_refused_by_the_vfs)
 	ASSERT_EQ(100, dev_size(0));
 	close(fd);
 	close(out);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -110,8 +110,8 @@ static void writer(int minor, int w)
 			n = pread(fd, back, CHUNK, off);
 			/* no trim began or ended meanwhile: the chunk is ours */
 			if (g1 == gen_read(minor) && !(g1 & 1)) {
-				ASSERT_EQ(n, CHUNK);
-				ASSERT_MEM_EQ(back, buf, CHUNK);
+				ASSERT_EQ(CHUNK, n);
+				ASSERT_MEM_EQ(buf, back, CHUNK);
 			}
 			count(R_WRITE);
 		}
@@ -164,9 +164,9 @@ static void thread_readers(int minor)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(pthread_create(&t[i], NULL, reader_thread, &a), 0);
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, reader_thread, &a));
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(pthread_join(t[i], NULL), 0);
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
 	close(a.fd);
 }
 
@@ -212,7 +212,7 @@ static void ioctler(void)
 
 		if (q < 1 || q > SCULL_QUANTUM_MAX)
 			FAIL("query quantum: %ld", q);
-		ASSERT_EQ(ioctl(fd, SCULL_IOCGQSET, &v), 0);
+		ASSERT_EQ(0, ioctl(fd, SCULL_IOCGQSET, &v));
 		if (v < 1 || v > SCULL_QSET_MAX)
 			FAIL("get qset: %d", v);
 		r = ioctl(fd, SCULL_IOCTQUANTUM, quanta[rand() % 5]);
@@ -276,9 +276,9 @@ static void final_check(void)
 			for (off = w * REGION; off < (size_t)(w + 1) * REGION; off += CHUNK) {
 				chunk_fill(buf, minor * WRITERS + w + 1, 1u << 30, off);
 				pread_exact(fd, back, CHUNK, off);
-				ASSERT_MEM_EQ(back, buf, CHUNK);
+				ASSERT_MEM_EQ(buf, back, CHUNK);
 			}
-		ASSERT_EQ(dev_size(minor), WRITERS * REGION);
+		ASSERT_EQ(WRITERS * REGION, dev_size(minor));
 		close(fd);
 	}
 }
@@ -315,13 +315,13 @@ static void stress(unsigned int secs)
 	}
 	for (i = 0; i < R_NR; i++)
 		scull_diag("%s: %lu", role_names[i], sh->counts[i]);
-	ASSERT_EQ(failed, 0);
+	ASSERT_EQ(0, failed);
 	ASSERT_TRUE(sh->counts[R_WRITE] > 0 && sh->counts[R_READ] > 0 && sh->counts[R_TRIM] > 0);
 	/* the geometry may have changed on an empty device: restore it */
 	for (minor = 0; minor < SCULL_NR_DEVS; minor++) {
 		int fd = dev_open(minor, O_RDWR | O_TRUNC);
 
-		ASSERT_EQ(ioctl(fd, SCULL_IOCRESET), 0);
+		ASSERT_EQ(0, ioctl(fd, SCULL_IOCRESET));
 		close(fd);
 	}
 	final_check();
@@ -337,14 +337,4 @@ TEST_MANUAL(soak, 36000)
 	const char *s = getenv("SCULL_STRESS_SECONDS");
 
 	stress(s ? atoi(s) : 600);
-}
-
-void scull_setup(void)
-{
-	scull_restore();
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

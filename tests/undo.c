@@ -16,11 +16,6 @@
 
 #include "util.h"
 
-void scull_setup(void)
-{
-	scull_restore();
-}
-
 /* Device @minor's part of /proc/scullmem: its summary and set lines. */
 static void proc_lines(int minor, char *out, size_t size)
 {
@@ -142,9 +137,4 @@ TEST(write_that_faults_inside_a_quantum_keeps_what_arrived)
 	ASSERT_EQ(0, run_sh(NULL, 0, "grep -q '^Device 3: .* quanta 2$' /proc/scullmem"));
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 1000), EBUSY);
 	close(fd);
-}
-
-int main(int argc, char **argv)
-{
-	return scull_test_main(argc, argv);
 }

@@ -5,10 +5,15 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,7 +58,7 @@ void dev_reset_all(void)
 		fd = dev_open(i, O_WRONLY | O_TRUNC);
 		ASSERT_OK(ioctl(fd, SCULL_IOCRESET));
 		close(fd);
-		ASSERT_EQ(dev_size(i), 0);
+		ASSERT_EQ(0, dev_size(i));
 	}
 }
 
@@ -88,9 +93,9 @@ void pattern_check(const void *buf, size_t len, uint64_t off, uint32_t seed)
 
 	for (i = 0; i < len; i++)
 		if (p[i] != pattern_byte(off + i, seed))
-			FAIL("byte at offset %llu: 0x%02x, expected 0x%02x",
-			     (unsigned long long)(off + i), p[i],
-			     pattern_byte(off + i, seed));
+			FAIL("byte at offset %llu: expected 0x%02x, seen 0x%02x",
+			     (unsigned long long)(off + i),
+			     pattern_byte(off + i, seed), p[i]);
 }
 
 void write_exact(int fd, const void *buf, size_t len)
@@ -288,25 +293,21 @@ void kmsg_mark(char *marker, size_t size)
 	close(fd);
 }
 
-void kmsg_since(const char *marker, char *buf, size_t size)
+/*
+ * The text of the next record of the kernel log (fd reads /dev/kmsg), in
+ * rec; NULL at the end of the log.
+ */
+static const char *kmsg_next(int fd, char *rec, size_t size)
 {
-	char rec[8192];
-	size_t len = 0;
-	int fd, seen = 0;
+	char *msg, *nl;
 	ssize_t n;
 
-	buf[0] = '\0';
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
-		FAIL("open /dev/kmsg: %s", strerror(errno));
 	for (;;) {
-		char *msg, *nl;
-
-		n = read(fd, rec, sizeof(rec) - 1);
+		n = read(fd, rec, size - 1);
 		if (n < 0 && errno == EPIPE)
 			continue;	/* overwritten records: skip on */
 		if (n <= 0)
-			break;
+			return NULL;
 		rec[n] = '\0';
 		msg = strchr(rec, ';');
 		if (!msg)
@@ -315,6 +316,29 @@ void kmsg_since(const char *marker, char *buf, size_t size)
 		nl = strchr(msg, '\n');
 		if (nl)
 			*nl = '\0';
+		return msg;
+	}
+}
+
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0)
+		FAIL("open /dev/kmsg: %s", strerror(errno));
+	return fd;
+}
+
+void kmsg_since(const char *marker, char *buf, size_t size)
+{
+	char rec[8192];
+	const char *msg;
+	size_t len = 0;
+	int fd, seen = 0;
+
+	buf[0] = '\0';
+	fd = kmsg_open();
+	while ((msg = kmsg_next(fd, rec, sizeof(rec)))) {
 		if (!seen) {
 			seen = !strcmp(msg, marker);
 			continue;
@@ -325,6 +349,20 @@ void kmsg_since(const char *marker, char *buf, size_t size)
 	close(fd);
 	if (!seen)
 		FAIL("marker %s not found in the kernel log", marker);
+}
+
+void kmsg_find(const char *needle, char *line, size_t size)
+{
+	char rec[8192];
+	const char *msg;
+	int fd = kmsg_open();
+
+	while ((msg = kmsg_next(fd, rec, sizeof(rec))) && !strstr(msg, needle))
+		;
+	close(fd);
+	if (!msg)
+		FAIL("no \"%s\" in the kernel log", needle);
+	snprintf(line, size, "%s", msg);
 }
 
 unsigned int scull_major(void)
@@ -347,11 +385,11 @@ void nodes_check(unsigned int first_minor)
 	for (i = 0; i < SCULL_NR_DEVS; i++) {
 		ASSERT_OK(stat(dev_path(i), &st));
 		ASSERT_TRUE(S_ISCHR(st.st_mode));
-		ASSERT_EQ(major(st.st_rdev), major);
-		ASSERT_EQ(minor(st.st_rdev), first_minor + i);
-		ASSERT_EQ(st.st_mode & 07777, SCULL_MODE);
-		ASSERT_EQ(st.st_gid, gid);
-		ASSERT_EQ(st.st_uid, 0);
+		ASSERT_EQ(major, major(st.st_rdev));
+		ASSERT_EQ(first_minor + i, minor(st.st_rdev));
+		ASSERT_EQ(SCULL_MODE, st.st_mode & 07777);
+		ASSERT_EQ(gid, st.st_gid);
+		ASSERT_EQ(0, st.st_uid);
 	}
 }
 
@@ -363,7 +401,7 @@ int module_loaded(void)
 void nothing_registered(void)
 {
 	ASSERT_TRUE(!module_loaded());
-	ASSERT_NE(run_sh(NULL, 0, "grep -qw scull /proc/devices"), 0);
+	ASSERT_NE(0, run_sh(NULL, 0, "grep -qw scull /proc/devices"));
 	ASSERT_ERRNO(access("/sys/class/scull", F_OK), ENOENT);
 	ASSERT_ERRNO(access("/proc/scullmem", F_OK), ENOENT);
 	ASSERT_ERRNO(access("/proc/scullseq", F_OK), ENOENT);
@@ -421,6 +459,246 @@ static int scull_has_defaults(void)
 void scull_restore(void)
 {
 	if (!module_loaded() || !scull_has_defaults())
-		ASSERT_EQ(scull_reload(""), 0);
+		ASSERT_EQ(0, scull_reload(""));
 	dev_reset_all();
+}
+
+/* Three pages of a pattern, the middle one registered with userfaultfd
+ * and not present.
+ */
+void stall_init(struct stall *s)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	s->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (s->uffd < 0)
+		FAIL("userfaultfd: %s", strerror(errno));
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_API, &api));
+	s->buf = mmap(NULL, 3 * STALL_PAGE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(s->buf != MAP_FAILED);
+	pattern_fill(s->buf, STALL_PAGE, 0, 5);
+	pattern_fill(s->buf + 2 * STALL_PAGE, STALL_PAGE, 2 * STALL_PAGE, 5);
+	reg.range.start = (unsigned long)s->buf + STALL_PAGE;
+	reg.range.len = STALL_PAGE;
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_REGISTER, &reg));
+}
+
+/* Wait until someone faults on the missing page. */
+void stall_wait(struct stall *s)
+{
+	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+	ASSERT_EQ(sizeof(msg), read(s->uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((unsigned long)s->buf + STALL_PAGE, msg.arg.pagefault.address & ~(STALL_PAGE - 1UL));
+}
+
+/* Supply the missing page: the pattern's middle page. */
+void stall_release(struct stall *s)
+{
+	static unsigned char page[STALL_PAGE] __attribute__((aligned(STALL_PAGE)));
+	struct uffdio_copy copy = {
+		.dst = (unsigned long)s->buf + STALL_PAGE,
+		.src = (unsigned long)page,
+		.len = STALL_PAGE,
+	};
+
+	pattern_fill(page, STALL_PAGE, STALL_PAGE, 5);
+	ASSERT_OK(ioctl(s->uffd, UFFDIO_COPY, &copy));
+}
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define MEMCG_TEST	"scull-memcg"
+#define MEMCG_DRAIN	"scull-drain"
+
+static void cgroup_join(const char *name)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (run_sh(NULL, 0, "echo %s > " CGROUP_ROOT "/%s/cgroup.procs", pid, name))
+		FAIL("cannot join the cgroup %s", name);
+}
+
+/*
+ * Each CPU keeps a little of one cgroup's slab charges and statistics
+ * (under a page) until another cgroup allocates there: allocate from
+ * MEMCG_DRAIN on every CPU, so what the test's cgroup holds is all
+ * counted.
+ */
+static void memcg_drain(void)
+{
+	long cpu, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int status, p[2];
+	pid_t pid;
+
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			FAIL("fork: %s", strerror(errno));
+		if (!pid) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			cgroup_join(MEMCG_DRAIN);
+			if (sched_setaffinity(0, sizeof(set), &set) || pipe(p))
+				_exit(1);
+			_exit(0);
+		}
+		if (waitpid(pid, &status, 0) != pid || status)
+			FAIL("draining the memory cgroup charges on CPU %ld failed", cpu);
+	}
+}
+
+static void memcg_read(struct memcg_use *u)
+{
+	char text[8192], *line;
+
+	memcg_drain();
+	/* reading cpu.stat flushes the cgroup's statistics (rstat) */
+	read_text(CGROUP_ROOT "/" MEMCG_TEST "/cpu.stat", text, sizeof(text));
+	read_text(CGROUP_ROOT "/" MEMCG_TEST "/memory.stat", text, sizeof(text));
+	u->kernel = u->slab = -1;
+	for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strncmp(line, "kernel ", 7))
+			u->kernel = atoll(line + 7);
+		else if (!strncmp(line, "slab ", 5))
+			u->slab = atoll(line + 5);
+	}
+	if (u->kernel < 0 || u->slab < 0)
+		FAIL(CGROUP_ROOT "/" MEMCG_TEST "/memory.stat lacks kernel or slab");
+}
+
+/* The writer's side of memcg_store(): each step waits for a byte on in. */
+static void memcg_writer(int minor, size_t len, int in, int out)
+{
+	size_t chunk = 1 << 20, done;
+	char *buf = xmalloc(chunk), c;
+	int fd = dev_open(minor, O_RDWR);
+
+	cgroup_join(MEMCG_TEST);
+	memset(buf, 0x5a, chunk);
+	if (write(out, "r", 1) != 1 || read(in, &c, 1) != 1)
+		_exit(1);
+	for (done = 0; done < len; done += chunk)
+		write_exact(fd, buf, len - done < chunk ? len - done : chunk);
+	if (write(out, "w", 1) != 1 || read(in, &c, 1) != 1)
+		_exit(1);
+	close(fd);
+	if (write(out, "c", 1) != 1 || read(in, &c, 1) != 1)
+		_exit(1);
+	_exit(0);
+}
+
+/* Let the writer take its next step, and wait until it has. */
+static void memcg_step(int in, int out, char expect)
+{
+	char c = 0;
+
+	if (write(out, "g", 1) != 1)
+		FAIL("write to the writer: %s", strerror(errno));
+	if (read(in, &c, 1) != 1 || c != expect)
+		FAIL("the writer stopped before step '%c'", expect);
+}
+
+void memcg_store(int minor, size_t len, void (*undo)(void),
+		 struct memcg_use use[3])
+{
+	int to[2], from[2], status, i;
+	pid_t pid;
+
+	ASSERT_EQ(0, run_sh(NULL, 0, "[ -e " CGROUP_ROOT "/cgroup.controllers ] || "
+			     "mount -t cgroup2 none " CGROUP_ROOT));
+	ASSERT_EQ(0, run_sh(NULL, 0, "echo +memory > " CGROUP_ROOT "/cgroup.subtree_control && "
+			     "mkdir -p " CGROUP_ROOT "/" MEMCG_TEST " " CGROUP_ROOT "/" MEMCG_DRAIN));
+	ASSERT_OK(pipe(to));
+	ASSERT_OK(pipe(from));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		FAIL("fork: %s", strerror(errno));
+	if (!pid)
+		memcg_writer(minor, len, to[0], from[1]);
+	if (read(from[0], &status, 1) != 1)
+		FAIL("the writer did not start");
+	memcg_read(&use[0]);
+	memcg_step(from[0], to[1], 'w');	/* it wrote */
+	memcg_read(&use[1]);
+	memcg_step(from[0], to[1], 'c');	/* it closed its file */
+	undo();
+	for (i = 0; i < 40; i++) {
+		memcg_read(&use[2]);
+		if (use[2].kernel <= use[0].kernel && use[2].slab <= use[0].slab)
+			break;
+		usleep(50000);
+	}
+	if (write(to[1], "e", 1) != 1 || waitpid(pid, &status, 0) != pid)
+		FAIL("the writer did not end");
+	ASSERT_EQ(0, status);
+	close(to[0]);
+	close(to[1]);
+	close(from[0]);
+	close(from[1]);
+	ASSERT_EQ(0, run_sh(NULL, 0, "rmdir " CGROUP_ROOT "/" MEMCG_TEST " " CGROUP_ROOT "/" MEMCG_DRAIN));
+	scull_diag("memory cgroup kernel/slab bytes: before %lld/%lld, stored %lld/%lld, after %lld/%lld",
+		   use[0].kernel, use[0].slab, use[1].kernel, use[1].slab,
+		   use[2].kernel, use[2].slab);
+}
+
+/* What one object of a slab cache is charged: its size, and its cgroup. */
+static long long slab_cost(const char *cache)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/slab_size", cache);
+	return read_ll(path) + sizeof(void *);
+}
+
+void scull_cost(size_t len, struct memcg_use *cost)
+{
+	long long span = (long long)SCULL_QUANTUM * SCULL_QSET;
+	long long quanta = (len + SCULL_QUANTUM - 1) / SCULL_QUANTUM;
+	long long sets = (len + span - 1) / span;
+
+	/*
+	 * A quantum of SCULL_QUANTUM bytes is a page.  A set's array of
+	 * SCULL_QSET pointers is a 4096-byte kmalloc, and struct scull_qset
+	 * (40 bytes on 64-bit) a 64-byte one, both __GFP_ACCOUNT, so from
+	 * the kmalloc-cg-* caches.  The index's xarray nodes are not
+	 * charged: the xarray is not XA_FLAGS_ACCOUNT, and xa_store() tries
+	 * GFP_NOWAIT without __GFP_ACCOUNT first.
+	 */
+	cost->slab = sets * (slab_cost("kmalloc-cg-4k") + slab_cost("kmalloc-cg-64"));
+	cost->kernel = quanta * SCULL_QUANTUM + cost->slab;
+}
+
+void memcg_check(const struct memcg_use use[3], const struct memcg_use *cost)
+{
+	long long page = sysconf(_SC_PAGESIZE);
+
+	/* slab is counted in bytes, exactly */
+	ASSERT_EQ(cost->slab, use[1].slab - use[0].slab);
+	ASSERT_EQ(0, use[2].slab - use[0].slab);
+	/*
+	 * kernel counts the pages charged: slab charges whole pages and
+	 * keeps the rest of the last one (under a page) for the next object
+	 */
+	if (llabs(use[1].kernel - use[0].kernel - cost->kernel) >= page)
+		FAIL("kernel memory stored: expected %lld bytes (%lld in slab), seen %lld",
+		     cost->kernel, cost->slab, use[1].kernel - use[0].kernel);
+	if (llabs(use[2].kernel - use[0].kernel) >= page)
+		FAIL("kernel memory after: expected what it was before (%lld bytes), seen %lld",
+		     use[0].kernel, use[2].kernel);
+}
+
+/* The harness's setup, unless a program defines its own: see harness.h. */
+void __attribute__((weak)) scull_setup(void)
+{
+	scull_restore();
 }

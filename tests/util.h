@@ -76,6 +76,8 @@ int run_sh(char *out, size_t size, const char *fmt, ...)
 /* The kernel log: put a marker in it, then read what came after. */
 void kmsg_mark(char *marker, size_t size);
 void kmsg_since(const char *marker, char *buf, size_t size);
+/* The first record of the whole log that contains needle; fails if none. */
+void kmsg_find(const char *needle, char *line, size_t size);
 
 int module_loaded(void);
 /* Nothing of scull is registered anywhere: module, major, class, /proc
@@ -86,5 +88,55 @@ void nothing_registered(void);
 int scull_reload(const char *params);
 /* Make sure scull is loaded with defaults and its devices are empty. */
 void scull_restore(void);
+
+/*
+ * Kernel memory charged to a memory cgroup (cgroup2): "kernel" from its
+ * memory.stat (pages: quanta and slab pages), and "slab" (bytes of slab
+ * objects, reclaimable and not, as charged: the object's size in its cache
+ * plus the pointer to its cgroup).
+ */
+struct memcg_use {
+	long long kernel;
+	long long slab;
+};
+
+/*
+ * Store len bytes (0x5a) from offset 0 of a device, written by a process
+ * that sits in a memory cgroup of its own and does nothing else meanwhile
+ * (it opened the device before joining, so only scull's allocations are
+ * charged there).  Measures the cgroup before, with the data stored, and
+ * after undo() has run in this process with the writer's file closed: use[0],
+ * use[1], use[2].  For the "after" figure it waits up to 2 s for frees that
+ * the kernel defers (RCU), and until it equals use[0] when it does.
+ */
+void memcg_store(int minor, size_t len, void (*undo)(void),
+		 struct memcg_use use[3]);
+/*
+ * What len bytes stored from offset 0 must cost at the default geometry:
+ * the quanta (pages), and in slab the pointer arrays and the quantum sets
+ * (struct scull_qset), at the running kernel's object sizes.
+ */
+void scull_cost(size_t len, struct memcg_use *cost);
+/* Check use[] from memcg_store(): exactly cost stored, all of it freed. */
+void memcg_check(const struct memcg_use use[3], const struct memcg_use *cost);
+
+/*
+ * A buffer that stops a copy inside the kernel until the test lets it go:
+ * three pages, the outer two holding pattern_fill(seed 5) bytes of offsets
+ * 0 and 2 * STALL_PAGE, the middle one missing and registered with
+ * userfaultfd.  A copy that reaches the middle page waits, in the kernel,
+ * until stall_release() supplies it (the pattern's middle page).
+ */
+#define STALL_PAGE	4096
+
+struct stall {
+	int uffd;
+	unsigned char *buf;
+};
+
+void stall_init(struct stall *s);
+/* Wait until a copy faults on the missing page. */
+void stall_wait(struct stall *s);
+void stall_release(struct stall *s);
 
 #endif /* SCULL_TEST_UTIL_H */

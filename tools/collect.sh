@@ -1,89 +1,181 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Turn the guest's result lines (stdin) into one numbered TAP stream and a
-# last line "N passed, N failed[, N skipped]".
+# Read the guest's TAP (stdin) as it comes, pass it through, check it, and
+# end with the suite's own count: "N passed, N failed[, N skipped]".
 #
-#   tools/collect.sh MODE RUNDIR TESTBIN "PROGS"
+#   tools/collect.sh MODE RUNDIR
 #
-# Beyond the guest's own lines it reports, as tests of their own:
-#   - every expected test (from each program's --list) that never reported;
+# The guest prints kselftest's TAP (tools/guest/ktap.sh): a plan, one
+# result per step or test program, and each program's own TAP nested
+# below as "# " lines.  This counts every test of every program, and adds
+# failures of its own, printed as "# not ok host.NAME: why" lines:
+#   - a program that printed fewer results than its plan promised (it
+#     crashed or hung), or failed without a failed test; the guest that
+#     printed fewer results than its own plan;
+#   - in soak mode, a test of the expected list that did not pass;
 #   - host.guest_finished: the guest reached its end (no crash, no hang);
-#   - host.kernel_log_clean: no kernel complaint in the console or the
-#     kernel log (BUG, WARNING, Oops, KASAN, UBSAN, kmemleak, lockdep...).
+#   - host.kernel_log_clean: the guest's whole kernel log came out (read
+#     from /dev/kmsg from its first record to an end marker, no record
+#     lost) and neither it nor the console has a kernel complaint (BUG,
+#     WARNING, Oops, KASAN, UBSAN, kmemleak, lockdep...).
 # Exits non-zero when anything failed.
 set -uo pipefail
 
-mode=${1:?} run=${2:?} testbin=${3:?} progs=${4:-}
-TESTS=${TESTS:-}
+mode=${1:?usage: collect.sh MODE RUNDIR} run=${2:?usage: collect.sh MODE RUNDIR}
 
-n=0 pass=0 fail=0 skip=0 finished=0
-declare -A seen=()
+# What make soak must report, each passing (tools/guest/soak.sh).
+soak_expected="guest.scull_load diff.soak diff.soak stress.soak guest.scull_unload"
 
-result() {
-	# result ok|"not ok" NAME-AND-DIRECTIVE
-	n=$((n + 1))
-	printf '%s %d - %s\n' "$1" "$n" "$2"
-	if [ "$1" != ok ]; then
-		fail=$((fail + 1))
-	elif [[ "$2" == *"# SKIP"* ]]; then
-		skip=$((skip + 1))
-	else
+pass=0 fail=0 skip=0 finished=0
+top_plan='' top_results=0
+# the program whose TAP is nested below the line that will report it
+n_plan='' n_results=0 n_pass=0 n_fail=0 n_skip=0
+passed=()
+
+host() {
+	# host ok|"not ok" NAME [WHY]: one of the host's own checks
+	if [ "$1" = ok ]; then
 		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
 	fi
+	echo "# $1 host.$2${3:+: $3}"
 }
 
-echo "TAP version 13"
+# Count a result line (without its number): STATUS NAME-AND-DIRECTIVE.
+count() {
+	case "$1:$2" in
+	"not ok:"*) return 1 ;;
+	*"# SKIP"*) return 4 ;;
+	*) passed+=("${2%% *}") ;;
+	esac
+}
+
+# The nested program has ended: add its tests, and what its plan lacks.
+program_done() {
+	local name=$1 status=$2 missing
+	pass=$((pass + n_pass)) fail=$((fail + n_fail)) skip=$((skip + n_skip))
+	missing=$((n_plan - n_results))
+	if [ "$missing" -gt 0 ]; then
+		# every test that never reported counts as failed
+		host "not ok" "$name.plan" "$n_results results of the $n_plan its plan promised"
+		fail=$((fail + missing - 1))
+	elif [ "$status" = "not ok" ] && [ "$n_fail" -eq 0 ]; then
+		host "not ok" "$name.exit" "failed without a failed test"
+	fi
+	n_plan='' n_results=0 n_pass=0 n_fail=0 n_skip=0
+}
+
 while IFS= read -r line; do
 	line=${line%$'\r'}
-	case "$line" in
-	"ok - "* | "not ok - "*)
-		status=${line%% - *}
-		rest=${line#* - }
-		seen[${rest%% \#*}]=1
-		result "$status" "$rest"
-		;;
-	"scull-guest: done")
+	[ "$line" = "scull-guest: done" ] && {
 		finished=1
 		break
+	}
+	printf '%s\n' "$line"
+	case "$line" in
+	"# 1.."*)
+		n_plan=${line#\# 1..}
+		n_plan=${n_plan%% *}
 		;;
-	"TAP version"*) ;;
-	*) printf '%s\n' "$line" ;;
+	"# ok "* | "# not ok "*)
+		rest=${line#\# }
+		status=ok
+		[[ "$rest" == "not ok "* ]] && status="not ok"
+		rest=${rest#"$status" }
+		rest=${rest#* }
+		n_results=$((n_results + 1))
+		count "$status" "$rest"
+		case $? in
+		0) n_pass=$((n_pass + 1)) ;;
+		1) n_fail=$((n_fail + 1)) ;;
+		*) n_skip=$((n_skip + 1)) ;;
+		esac
+		;;
+	"1.."*)
+		top_plan=${line#1..}
+		top_plan=${top_plan%% *}
+		;;
+	"ok "* | "not ok "*)
+		status=ok
+		[[ "$line" == "not ok "* ]] && status="not ok"
+		rest=${line#"$status" }
+		rest=${rest#* }
+		top_results=$((top_results + 1))
+		if [ -n "$n_plan" ]; then
+			program_done "${rest%% *}" "$status"
+		else
+			count "$status" "$rest"
+			case $? in
+			0) pass=$((pass + 1)) ;;
+			1) fail=$((fail + 1)) ;;
+			*) skip=$((skip + 1)) ;;
+			esac
+		fi
+		;;
 	esac
 done
 # drain whatever tail still writes
 cat >/dev/null
 
-if [ "$mode" = check ]; then
-	expected="guest.scull_load"
-	for p in $progs; do
-		# shellcheck disable=SC2086  # TESTS is a list of patterns
-		expected="$expected $("$testbin/$p" --list $TESTS)"
-	done
-	expected="$expected guest.scull_unload"
-	for t in $expected; do
-		[ -n "${seen[$t]:-}" ] || result "not ok" "$t # no result: the guest stopped before reporting it"
+# a program cut off in the middle
+[ -z "$n_plan" ] || program_done "the last program" "not ok"
+if [ -z "$top_plan" ]; then
+	host "not ok" guest.plan "the guest printed no plan"
+elif [ "$top_results" -lt "$top_plan" ]; then
+	host "not ok" guest.plan "$top_results results of the $top_plan its plan promised"
+	fail=$((fail + top_plan - top_results - 1))
+fi
+
+if [ "$mode" = soak ]; then
+	for t in $soak_expected; do
+		for i in "${!passed[@]}"; do
+			if [ "${passed[$i]}" = "$t" ]; then
+				unset "passed[$i]"
+				continue 2
+			fi
+		done
+		host "not ok" "$t" "expected, and did not pass"
 	done
 fi
 
 if [ "$finished" -eq 1 ]; then
-	result ok host.guest_finished
+	host ok guest_finished
 else
-	echo "# the guest did not reach its end (crash, panic or timeout)"
-	result "not ok" host.guest_finished
+	host "not ok" guest_finished "the guest did not reach its end (crash, panic or timeout)"
 fi
 
+# The kernel log: records "prio,seq,usec,flags;text" from /dev/kmsg, each
+# followed by its continuation lines; all of them, from seq 0 to the end
+# marker, with no gap.
+kmsg=$run/kmsg.txt
+shown=$kmsg
+[ -f "$kmsg" ] || kmsg=/dev/null
+log_problem=$(tr -d '\r' <"$kmsg" | awk -F'[,;]' '
+	/^[0-9]+,[0-9]+,/ {
+		if (n == 0 && $2 != 0) { bad = "it starts at record " $2 ", not 0"; exit }
+		if (n > 0 && $2 != last + 1) { bad = "records " last + 1 "-" $2 - 1 " are missing"; exit }
+		last = $2; n++
+		if (index($0, "scull-guest: kernel log complete")) done = 1
+	}
+	END {
+		if (!bad && !n) bad = "it is missing or empty"
+		if (!bad && !done) bad = "it ends at record " last ", before the end marker"
+		print bad
+	}')
 pattern='BUG:|WARNING:|Oops|general protection|KASAN:|UBSAN:|kmemleak|possible .*(locking|deadlock|recursive)|Call Trace|Kernel panic|blocked for more than|rcu: INFO|unable to handle'
-complaints=$(cat "$run/console.log" "$run/dmesg.txt" 2>/dev/null | tr -d '\r' |
-	grep -E "$pattern" | sort -u)
-if [ -z "$complaints" ]; then
-	result ok host.kernel_log_clean
-else
+complaints=$(cat "$run/console.log" "$kmsg" 2>/dev/null | tr -d '\r' |
+	sed 's/^[0-9]*,[0-9]*,[0-9]*,[^;]*;//' | grep -E "$pattern" | sort -u)
+if [ -n "$log_problem" ]; then
+	host "not ok" kernel_log_clean "the kernel log ($shown) is incomplete: $log_problem"
+elif [ -n "$complaints" ]; then
 	printf '%s\n' "$complaints" | head -n 40 | sed 's/^/# kernel: /'
-	result "not ok" host.kernel_log_clean
+	host "not ok" kernel_log_clean
+else
+	host ok kernel_log_clean "$(grep -c '^[0-9]*,[0-9]*,' "$kmsg") records"
 fi
 
-echo "1..$n"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else

@@ -13,6 +13,8 @@
 # QUICK=1 (the CI's smoke run, to keep the machinery working): one round
 # of one second, a subset of the workloads, 256 MiB for the "large" size.
 cd /opt/scull || exit 1
+# shellcheck source=tools/guest/ktap.sh
+. guest/ktap.sh
 
 R=/results
 mkdir -p "$R"
@@ -27,13 +29,13 @@ if [ -n "${QUICK:-}" ]; then
 fi
 size=64M
 
-echo "TAP version 13"
-
 # Devices.  brd is a block device, measured twice: "brd" with direct=1
 # (the RAM disk itself, through the block layer) and "brd-cache" through
-# the page cache in front of it.
-./scull_load scull_size_limit=1200M || echo "not ok - bench.scull_load"
-modprobe brd rd_nr=1 rd_size=1048576 || echo "not ok - bench.brd"
+# the page cache in front of it.  Every job sets invalidate=0: fio's
+# default flushes /dev/ram0 (BLKFLSBUF) whenever a job opens it, and made
+# brd-cache 2-4x slower.  Every brd-cache run is checked to have run so
+# (its JSON), as no counter sees brd-cache go cold: brd reads pages into
+# the cache through ->rw_page, which bypasses submit_bio's pgpgin.
 mkdir -p /mnt/tmpfs
 mount -t tmpfs -o size=1300M tmpfs /mnt/tmpfs
 
@@ -149,15 +151,37 @@ plan() {
 steps=$(plan | grep -c '^fio')
 n=0
 
-# check ID: the run's JSON shows no error and no short or dropped I/O
+# The fio job a template reports (the one its figures come from).
+job_of() {
+	case "$1" in
+	job.fio) echo bench ;;
+	minors.fio) echo minors ;;
+	../many-jobs.fio) echo randrw ;;
+	esac
+}
+
+# check ID JOB: the run's JSON has JOB, and no error and no short or
+# dropped I/O in any job
 check() {
-	if sed -n '/^{/,$p' "$R/$1.json" | jq -e '[.jobs[] | .error == 0 and
-		.read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios == 0] | all' \
+	if sed -n '/^{/,$p' "$R/$1.json" | jq -e --arg job "$2" 'any(.jobs[]; .jobname == $job) and
+		([.jobs[] | .error == 0 and
+		  .read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios == 0] | all)' \
 		>/dev/null 2>&1; then
-		echo "ok - bench.$1"
+		ktap_test_pass "bench.$1"
 	else
-		sed 's/^/# /' "$R/$1.log"
-		echo "not ok - bench.$1"
+		ktap_nest <"$R/$1.log"
+		ktap_test_fail "bench.$1"
+	fi
+}
+
+# cache_kept ID: the run's fio kept the page cache (invalidate=0, global or
+# per job)
+cache_kept() {
+	if sed -n '/^{/,$p' "$R/$1.json" | jq -e '[(."global options".invalidate // "1") as $g
+		| .jobs[] | (."job options".invalidate // $g) == "0"] | all' >/dev/null 2>&1; then
+		ktap_test_pass "bench.$1.cache_kept"
+	else
+		ktap_test_fail "bench.$1.cache_kept" "fio flushed the page cache (invalidate=1)"
 	fi
 }
 
@@ -169,11 +193,12 @@ fill() {
 	esac
 	BENCH_FILE=$file BENCH_SIZE=$2 BENCH_DIRECT=$(direct_of "$dev") \
 		fio --output-format=json --output="$R/fill.json" fio/bench/prefill.fio >"$R/fill.log" 2>&1
-	if sed -n '/^{/,$p' "$R/fill.json" | jq -e '.jobs[0].error == 0' >/dev/null 2>&1; then
-		echo "ok - bench.fill.$1-$2"
+	if sed -n '/^{/,$p' "$R/fill.json" | jq -e 'any(.jobs[]; .jobname == "prefill") and
+		([.jobs[] | .error == 0] | all)' >/dev/null 2>&1; then
+		ktap_test_pass "bench.fill.$1-$2"
 	else
-		sed 's/^/# /' "$R/fill.log"
-		echo "not ok - bench.fill.$1-$2"
+		ktap_nest <"$R/fill.log"
+		ktap_test_fail "bench.fill.$1-$2"
 	fi
 }
 
@@ -185,8 +210,17 @@ trim() {
 	esac
 }
 
-printf 'id\tgroup\tworkload\tdevice\trw\tbs\tsize\tengine\tdepth\tjobs\n' >"$R/runs.tsv"
-plan | while read -r kind a b c d e f g h i j k l; do
+ktap_print_header
+# a result per fio run and fill, per brd-cache run (cache kept), and for
+# loading, brd, memory, the results and unloading
+ktap_set_plan $(($(plan | grep -c '^fio\|^fill') + 5 +
+	$(plan | awk '$1 == "fio" && $5 == "brd-cache"' | wc -l)))
+ktap_test_result bench.scull_load ./scull_load scull_size_limit=1200M
+ktap_test_result bench.brd modprobe brd rd_nr=1 rd_size=1048576
+
+printf 'id\tgroup\tworkload\tdevice\trw\tbs\tsize\tengine\tdepth\tjobs\tjob\n' >"$R/runs.tsv"
+plan >"$R/plan.txt"
+while read -r kind a b c d e f g h i j k l; do
 	case "$kind" in
 	warm)
 		BENCH_FILE=$(file_of "$a" "$b") BENCH_RW=$b BENCH_BS=$c BENCH_SIZE=$size \
@@ -208,12 +242,13 @@ plan | while read -r kind a b c d e f g h i j k l; do
 			BENCH_DIRECT=$(direct_of "$dev") BENCH_RUNTIME=$runtime \
 				fio --output-format=json --output="$R/$id.json" "fio/bench/$k" >"$R/$id.log" 2>&1
 		fi
-		check "$id"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$group" "$workload" \
-			"$dev" "$e" "$f" "$g" "$h" "$i" "$j" >>"$R/runs.tsv"
+		check "$id" "$(job_of "$k")"
+		[ "$dev" != brd-cache ] || cache_kept "$id"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$group" "$workload" \
+			"$dev" "$e" "$f" "$g" "$h" "$i" "$j" "$(job_of "$k")" >>"$R/runs.tsv"
 		;;
 	esac
-done
+done <"$R/plan.txt"
 
 # Memory: what 256 MiB stored costs the kernel, counting free pages
 # (buddy and per-CPU lists) before and after; tmpfs alongside for scale.
@@ -237,22 +272,23 @@ for dev in scull tmpfs; do
 	trim $dev
 done
 if [ "$(wc -l <"$R/memory.jsonl")" -eq 2 ]; then
-	echo "ok - bench.memory"
+	ktap_test_pass bench.memory
 else
-	echo "not ok - bench.memory"
+	ktap_test_fail bench.memory
 fi
 
 printf '{"kernel":"%s","cpus":%s,"mem_kb":%s,"runtime_s":%s,"cpu":"%s"}\n' \
 	"$(uname -r)" "$(nproc)" "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" \
 	"$runtime" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" >"$R/guest.json"
 
-./scull_unload || echo "not ok - bench.scull_unload"
+ktap_test_result bench.scull_unload ./scull_unload
 # the results disk: a virtio block device the host reads back as a tar
 modprobe virtio_pci
 modprobe virtio_blk
 udevadm settle
 if [ -b /dev/vda ] && tar -C "$R" -cf /dev/vda .; then
-	echo "ok - bench.results_saved"
+	ktap_test_pass bench.results_saved
 else
-	echo "not ok - bench.results_saved"
+	ktap_test_fail bench.results_saved
 fi
+ktap_finished

@@ -1,29 +1,37 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The suite, inside the guest: load with ./scull_load, run every test
-# program (TESTS= narrows them), unload with ./scull_unload.  Prints TAP
-# lines; the host numbers and counts them.
+# The suite, inside the guest, run as kselftest's runner runs a directory:
+# load with ./scull_load, run every test program that TESTS selects (each
+# one result here, its own TAP nested below it as "# " lines), unload with
+# ./scull_unload.  TESTS holds fnmatch patterns for the programs, never
+# expanded by this shell; a TESTS that selects no test at all fails.
 cd /opt/scull || exit 1
+# shellcheck source=tools/guest/ktap.sh
+. guest/ktap.sh
+set -f
 
-tap() {
-	# tap NAME COMMAND...: one result line for a command
-	name=$1
-	shift
-	if out=$("$@" 2>&1); then
-		echo "ok - $name"
-	else
-		echo "$out" | sed 's/^/# /'
-		echo "not ok - $name"
-	fi
-}
+# The programs with at least one selected test.
+# shellcheck disable=SC2086  # TESTS is a list of patterns
+selected=$(for prog in $PROGS; do
+	[ -z "$(./tests/"$prog" --list $TESTS)" ] || echo "$prog"
+done)
 
-echo "TAP version 13"
-tap guest.scull_load ./scull_load
-for prog in $PROGS; do
-	# shellcheck disable=SC2086  # TESTS is a list of patterns
-	./tests/"$prog" $TESTS
+ktap_print_header
+if [ -z "$selected" ]; then
+	echo "# TESTS='$TESTS' selects no test of: $PROGS"
+	ktap_set_plan 1
+	ktap_test_fail guest.tests_selected "no test selected"
+	ktap_finished
+	exit
+fi
+ktap_set_plan $(($(echo "$selected" | wc -l) + 2))
+ktap_test_result guest.scull_load ./scull_load
+for prog in $selected; do
+	# shellcheck disable=SC2086
+	ktap_run_prog "$prog" ./tests/"$prog" $TESTS
 done
 # the module tests end with scull unloaded: load it back to unload it
 [ -d /sys/module/scull ] || ./scull_load >/dev/null
-tap guest.scull_unload ./scull_unload
+ktap_test_result guest.scull_unload ./scull_unload
+ktap_finished
