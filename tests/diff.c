@@ -15,7 +15,10 @@
  *     when no quantum is stored (-EBUSY otherwise);
  *   - every ioctl is drawn (RESET, S, T, G, Q, X, H, for the quantum and
  *     the qset, some with a NULL pointer), as root: its return value, the
- *     int it writes back and the geometry after it must be the model's.
+ *     int it writes back and the geometry after it must be the model's;
+ *   - a fixed-capacity device (capacity_seeds) is a file of that size
+ *     (made with ftruncate, and again after every trim) whose writes are
+ *     clipped at its end: -ENOSPC at or past it, a partial count across.
  * Every read buffer is filled with a canary beyond the bytes asked for,
  * and nothing past the count returned may change.
  *
@@ -23,7 +26,8 @@
  * the index of the operation, and a minimal replay: the shortest sub-
  * sequence found (by delta debugging) that still mismatches.
  *
- * make check runs 125,000 operations over 32 seeds.  diff.soak, run only
+ * make check runs 125,000 operations over 32 seeds on a file-like device
+ * and 20,000 over 4 seeds on a fixed-capacity one.  diff.soak, run only
  * by name (make soak), runs SCULL_DIFF_SEEDS seeds (default 100) of
  * SCULL_DIFF_OPS operations (default 100,000) from seed SCULL_DIFF_FIRST
  * (default 1000) on minor SCULL_DIFF_MINOR (default 2).
@@ -84,6 +88,8 @@ struct diff {
 	int fd_size;		/* scull's sysfs size, kept open */
 	int flags;		/* of the current opens */
 	long long limit;
+	long long capacity;	/* 0: file-like */
+	long long end;		/* where writes stop: the capacity, or the limit */
 	unsigned int quantum, qset;
 	struct quanta stored;
 	long long size;		/* tmpfs's, which scull's must equal */
@@ -180,8 +186,8 @@ static long long gen_off(const struct diff *d)
 	case 2: return rnd(4) * span + rnd(3) - 1;
 	case 3: return rnd(4) * span + rnd(3) * q + rnd(3) - 1;
 	case 4: return d->size + rnd(5) - 2;
-	case 5: return d->limit - rnd(DIFF_MAX_LEN);
-	case 6: return d->limit + rnd(5) - 2;
+	case 5: return d->end - rnd(DIFF_MAX_LEN);
+	case 6: return d->end + rnd(5) - 2;
 	case 7: return 1LL << (40 + rnd(20));
 	case 8: return LLONG_MAX - rnd(4096);
 	case 9: return -1 - (long long)rnd(2);
@@ -373,6 +379,9 @@ static int do_open(struct diff *d, int flags)
 	d->fd_t = open(diff_file, tflags | O_CREAT, 0600);
 	if (d->fd_s < 0 || d->fd_t < 0)
 		FAIL("open with flags 0x%x: %s", flags, strerror(errno));
+	/* a trimmed fixed-capacity device keeps its size, all zeros */
+	if (d->capacity && (tflags & O_TRUNC) && ftruncate(d->fd_t, d->capacity))
+		FAIL("ftruncate: %s", strerror(errno));
 	d->flags = flags;
 	return check_size(d);
 }
@@ -505,12 +514,12 @@ static int do_write(struct diff *d, const struct op *op)
 		memcpy(src, d->data, readable < len ? readable : len);
 	}
 	pos = write_pos(d, op);
-	/* what reaches scull's store: what fits under the limit and the fault */
+	/* what reaches scull's store: what fits under the end and the fault */
 	if (pos >= 0 && len && (d->flags & O_ACCMODE) != O_RDONLY) {
-		if (pos >= d->limit)
+		if (pos >= d->end)
 			len = 0, expect = ENOSPC;
-		else if (pos + len > d->limit)
-			len = d->limit - pos;
+		else if (pos + len > d->end)
+			len = d->end - pos;
 		if (op->valid && len > (unsigned int)op->valid - 1)
 			len = op->valid - 1;
 		if (!len && !expect)
@@ -685,6 +694,20 @@ static int do_op(struct diff *d, const struct op *op)
 	}
 }
 
+/* The device's capacity, through sysfs (0: file-like). */
+static void capacity_set(long long capacity)
+{
+	char path[64], text[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/scull/scull%d/capacity", diff_minor);
+	snprintf(text, sizeof(text), "%lld", capacity);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		FAIL("setting %s to %s: %s", path, text, strerror(errno));
+	close(fd);
+}
+
 /* From a fresh start, run ops[0..n) where keep[i]; the failing index or -1. */
 static long run_ops(struct diff *d, const struct op *ops, long n, const char *keep)
 {
@@ -698,12 +721,13 @@ static long run_ops(struct diff *d, const struct op *ops, long n, const char *ke
 	if (d->fd_s < 0 || ioctl(d->fd_s, SCULL_IOCRESET))
 		FAIL("resetting scull%d: %s", diff_minor, strerror(errno));
 	close(d->fd_s);
+	capacity_set(d->capacity);
 	unlink(diff_file);
 	d->quantum = SCULL_QUANTUM;
 	d->qset = SCULL_QSET;
 	quanta_clear(&d->stored);
 	d->why[0] = '\0';
-	if (do_open(d, O_RDWR))
+	if (do_open(d, O_RDWR | (d->capacity ? O_TRUNC : 0)))
 		return 0;
 	for (i = 0; i < n; i++)
 		if ((!keep || keep[i]) && do_op(d, &ops[i]))
@@ -741,8 +765,8 @@ static void minimize(struct diff *d, const struct op *ops, long n)
 	free(trial);
 }
 
-/* Run one seed; returns the operations done. */
-static long diff_seed(unsigned long long seed, long nops)
+/* Run one seed on a device of @capacity (0: file-like); the operations done. */
+static long diff_seed(unsigned long long seed, long nops, long long capacity)
 {
 	struct op *ops = xmalloc(nops * sizeof(*ops));
 	struct diff d = { .fd_s = -1, .fd_t = -1 };
@@ -762,6 +786,8 @@ static long diff_seed(unsigned long long seed, long nops)
 		FAIL("mmap: %s", strerror(errno));
 	d.data = xmalloc(DIFF_MAX_LEN);
 	d.limit = sysfs_attr(diff_minor, "size_limit");
+	d.capacity = capacity;
+	d.end = capacity ? capacity : d.limit;
 	d.quantum = SCULL_QUANTUM;
 	d.qset = SCULL_QSET;
 	/* generate as we go: the model steers the generator */
@@ -781,6 +807,8 @@ static long diff_seed(unsigned long long seed, long nops)
 	}
 	if (check_size(&d))
 		FAIL("seed %llu: at the end: %s", seed, d.why);
+	if (capacity)
+		capacity_set(0);
 	close(d.fd_s);
 	close(d.fd_t);
 	close(d.fd_size);
@@ -794,36 +822,47 @@ static long diff_seed(unsigned long long seed, long nops)
 	return nops;
 }
 
-static void diff_seeds(unsigned long long first, unsigned int seeds, long nops)
+static void diff_seeds(unsigned long long first, unsigned int seeds, long nops,
+		       long long capacity)
 {
 	unsigned long long s;
 	long total = 0;
 
 	for (s = first; s < first + seeds; s++)
-		total += diff_seed(s, nops);
-	scull_diag("%ld operations, seeds %llu-%llu, each checked against tmpfs",
-		   total, first, first + seeds - 1);
+		total += diff_seed(s, nops, capacity);
+	scull_diag("%ld operations, seeds %llu-%llu, each checked against tmpfs%s",
+		   total, first, first + seeds - 1,
+		   capacity ? " (fixed capacity)" : "");
 }
 
 /* 125,000 operations in make check, over four tests. */
 TEST_TIMEOUT(seeds_1_to_5, 600)
 {
-	diff_seeds(1, 5, 5000);
+	diff_seeds(1, 5, 5000, 0);
 }
 
 TEST_TIMEOUT(seeds_6_to_10, 600)
 {
-	diff_seeds(6, 5, 5000);
+	diff_seeds(6, 5, 5000, 0);
 }
 
 TEST_TIMEOUT(seeds_11_to_12_long, 600)
 {
-	diff_seeds(11, 2, 25000);
+	diff_seeds(11, 2, 25000, 0);
 }
 
 TEST_TIMEOUT(seeds_13_to_32, 600)
 {
-	diff_seeds(13, 20, 1250);
+	diff_seeds(13, 20, 1250, 0);
+}
+
+/*
+ * 20,000 operations on a fixed-capacity device: a file of 3 MiB and 7
+ * bytes (no quantum's edge, one set and a half), its writes clipped there.
+ */
+TEST_TIMEOUT(capacity_seeds_33_to_36, 600)
+{
+	diff_seeds(33, 4, 5000, (3 << 20) + 7);
 }
 
 /*
@@ -842,5 +881,5 @@ TEST_MANUAL(soak, 86400)
 		snprintf(diff_file, sizeof(diff_file), "/tmp/scull-diff-%d", diff_minor);
 	}
 	diff_seeds(first ? atoll(first) : 1000, seeds ? atoi(seeds) : 100,
-		   nops ? atol(nops) : 100000);
+		   nops ? atol(nops) : 100000, 0);
 }
