@@ -7,6 +7,9 @@
 #   tools/collect.sh MODE RUNDIR TESTBIN "PROGS"
 #
 # Beyond the guest's own lines it reports, as tests of their own:
+#   - host.guest_booted, only when the guest died before the suite started
+#     (a boot crash, with the kernel's oops text), in place of a "no
+#     result" line for every test it never ran;
 #   - every expected test (from each program's --list) that never reported;
 #   - host.guest_finished: the guest reached its end (no crash, no hang);
 #   - host.kernel_log_clean: no kernel complaint in the console or the
@@ -17,7 +20,7 @@ set -uo pipefail
 mode=${1:?} run=${2:?} testbin=${3:?} progs=${4:-}
 TESTS=${TESTS:-}
 
-n=0 pass=0 fail=0 skip=0 finished=0
+n=0 pass=0 fail=0 skip=0 finished=0 started=0
 declare -A seen=()
 
 result() {
@@ -38,6 +41,7 @@ while IFS= read -r line; do
 	line=${line%$'\r'}
 	case "$line" in
 	"ok - "* | "not ok - "*)
+		started=1
 		status=${line%% - *}
 		rest=${line#* - }
 		seen[${rest%% \#*}]=1
@@ -47,14 +51,23 @@ while IFS= read -r line; do
 		finished=1
 		break
 		;;
-	"TAP version"*) ;;
+	"TAP version"*) started=1 ;;
 	*) printf '%s\n' "$line" ;;
 	esac
 done
 # drain whatever tail still writes
 cat >/dev/null
 
-if [ "$mode" = check ]; then
+if [ "$mode" = check ] && [ "$started" -eq 0 ]; then
+	# The suite never started: a crash during boot, not a test failure.
+	# Show the kernel's report, from its first line on.
+	oops=$(tr -d '\r' <"$run/console.log" 2>/dev/null |
+		grep -m 1 -E 'Oops|BUG:|Kernel panic|general protection|unable to handle')
+	tr -d '\r' <"$run/console.log" 2>/dev/null |
+		sed -n '/Oops\|BUG:\|Kernel panic\|general protection\|unable to handle/,$p' |
+		head -n 40 | sed 's/^/# boot: /'
+	result "not ok" "host.guest_booted # the guest died before the suite started: ${oops:-no kernel report (hang or early exit)}"
+elif [ "$mode" = check ]; then
 	expected="guest.scull_load"
 	for p in $progs; do
 		# shellcheck disable=SC2086  # TESTS is a list of patterns

@@ -9,8 +9,12 @@
 #   tools/vm.sh shell    an interactive root shell in the guest
 #   tools/vm.sh bench    the fio benchmark (tools/guest/bench.sh)
 #   tools/vm.sh soak     the long randomized runs
+#   tools/vm.sh boot     boot, load and unload scull, power off; BOOTS= times
+#                        in a row (default 20), each boot reported, and a
+#                        last line "N booted, N failed"
 #
-# Environment: KERNEL (default 6.1), TESTS (fnmatch patterns, default all),
+# Environment: KERNEL (default 6.1; any name of scull_kernel_table: 6.1,
+# 6.12, 7.2, i386, arm64), TESTS (fnmatch patterns, default all),
 # TIMEOUT (seconds for the whole guest), QUICK=1 (a short bench),
 # SCULL_ACCEL (kvm or tcg; default kvm when it works here, else tcg),
 # SCULL_CPU (the TCG guest CPU model), SCULL_CMDLINE (kernel arguments in
@@ -20,7 +24,7 @@ set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: vm.sh check|shell|bench|soak}
+mode=${1:?usage: vm.sh check|shell|bench|soak|boot}
 KERNEL=${KERNEL:-6.1}
 TESTS=${TESTS:-}
 QUICK=${QUICK:-}
@@ -34,13 +38,23 @@ check) timeout_s=${TIMEOUT:-1500} mem=2048 cmdline=mitigations=off ;;
 soak) timeout_s=${TIMEOUT:-21600} mem=2048 cmdline=mitigations=off ;;
 bench) timeout_s=${TIMEOUT:-3600} mem=3584 cmdline= ;;
 shell) timeout_s=0 mem=2048 cmdline=mitigations=off ;;
+boot) timeout_s=${TIMEOUT:-300} mem=2048 cmdline=mitigations=off ;;
 *) die "unknown mode '$mode'" ;;
 esac
 cmdline=${SCULL_CMDLINE-$cmdline}
+# what the guest runs: boot is the suite with no test program in it
+guest_mode=$mode
+[ "$mode" != boot ] || guest_mode=check
 
-"$SCULL_ROOT/tools/deps.sh" "$mode"
 eval "$("$SCULL_ROOT/tools/kernel.sh" "$KERNEL")"
-export KVER KIMAGE KMODS KDIR KROOT
+export KVER KIMAGE KMODS KDIR KROOT KDEBARCH KCROSS
+read -r _ _ qemu_bin _ <<<"$(scull_arch_table "$KDEBARCH")"
+# qemu-system-x86 holds the x86_64 and i386 emulators
+qemu_pkg=
+[ "$KDEBARCH" != arm64 ] || qemu_pkg="qemu-system-arm"
+[ "$mode" != boot ] || deps_mode=check
+# shellcheck disable=SC2086  # no package, or one
+"$SCULL_ROOT/tools/deps.sh" "${deps_mode:-$mode}" $qemu_pkg
 
 out=$SCULL_OUT/$KVER
 run=$out/$mode
@@ -49,12 +63,85 @@ rm -rf "$run"
 mkdir -p "$run"
 
 "$SCULL_ROOT/tools/build-module.sh" "$out/module"
-log "building the guest tests"
-make -s -C "$SCULL_ROOT/tests" O="$out/tests" >&2
+log "building the guest tests ($KDEBARCH)"
+if [ "$KDEBARCH" = amd64 ]; then
+	make -s -C "$SCULL_ROOT/tests" O="$out/tests" >&2
+	listbin=$out/tests
+else
+	# built where the module was, with that architecture's compiler
+	tb=$KROOT/build/scull-tests
+	rm -rf "$tb" "$out/tests"
+	mkdir -p "$tb/include"
+	cp -r "$SCULL_ROOT/tests" "$tb/"
+	cp -r "$SCULL_ROOT/include/uapi" "$tb/include/"
+	chroot "$KROOT" make -s -C /build/scull-tests/tests O=/build/scull-tests/out \
+		TARGET="$KDEBARCH" >&2
+	cp -r "$tb/out" "$out/tests"
+	# the host lists the tests each program holds (tools/collect.sh):
+	# the same sources, built for the host
+	make -s -C "$SCULL_ROOT/tests" O="$out/tests-list" >&2
+	listbin=$out/tests-list
+fi
 progs=$(make -s -C "$SCULL_ROOT/tests" print-progs)
+[ "$mode" != boot ] || progs=
+
+# Per architecture: the machine, the CPU model, the console, and where the
+# results and the kernel log leave the guest.
+#
+# x86 (x86_64, i386): under TCG the guest CPU hides ERMS and FSRM: with
+# them the kernel copies to and from user space with "rep movsb", which TCG
+# emulates a byte at a time, making every copy_to_user five times slower
+# than a kernel memcpy (measured: 1 MiB reads of /dev/zero 542 MiB/s with
+# ERMS, 3243 without).  That would distort every comparison between
+# devices in the bench.  Three UARTs: console, results, kernel log.
+#
+# arm64: QEMU's virt board with a Cortex-A72 (the Raspberry Pi 4's core;
+# "max" enables pointer authentication, whose emulation made boot 4x
+# slower here), which also runs AArch32 programs (the compat ioctl test).
+# The board has one UART, the console; results and the kernel log go
+# through two virtio-serial ports.
+accel=tcg
+[ "$KDEBARCH" != amd64 ] || accel=${SCULL_ACCEL:-$("$SCULL_ROOT/tools/kvm-probe.sh")}
+case "$KDEBARCH" in
+amd64 | i386)
+	console=ttyS0
+	results_port=/dev/ttyS1 klog_port=/dev/ttyS2
+	machine=()
+	cpu=${SCULL_CPU:-max,-erms,-fsrm}
+	cmdline="tsc=reliable clocksource=tsc $cmdline"
+	;;
+arm64)
+	console=ttyAMA0
+	results_port=/dev/vport0p1 klog_port=/dev/vport0p2
+	machine=(-M virt)
+	cpu=${SCULL_CPU:-cortex-a72}
+	;;
+esac
+# guest_io CONSOLE RESULTS KLOG sets io, the QEMU arguments of the three
+# channels, each "file:PATH" or "null" (the console also "mon:stdio").
+guest_io() {
+	local n=1 spec
+	io=(-serial "$1")
+	case "$KDEBARCH" in
+	arm64)
+		io+=(-device virtio-serial-pci)
+		for spec in "$2" "$3"; do
+			case "$spec" in
+			file:*) io+=(-chardev "file,id=port$n,path=${spec#file:}") ;;
+			*) io+=(-chardev "$spec,id=port$n") ;;
+			esac
+			io+=(-device "virtserialport,chardev=port$n,nr=$n")
+			n=$((n + 1))
+		done
+		;;
+	*) io+=(-serial "$2" -serial "$3") ;;
+	esac
+}
 
 cat >"$run/guest.conf" <<EOF
-MODE=$mode
+MODE=$guest_mode
+RESULTS_PORT=$results_port
+KLOG_PORT=$klog_port
 PROGS="$progs"
 TESTS="$TESTS"
 QUICK="$QUICK"
@@ -68,21 +155,15 @@ log "packing the initramfs"
 TESTBIN=$out/tests MODULE=$out/module/scull.ko \
 	"$SCULL_ROOT/tools/initramfs.sh" "$run/initramfs.cpio" "$run/guest.conf"
 
-# Under TCG the guest CPU hides ERMS and FSRM: with them the kernel copies
-# to and from user space with "rep movsb", which TCG emulates a byte at a
-# time, making every copy_to_user five times slower than a kernel memcpy
-# (measured: 1 MiB reads of /dev/zero 542 MiB/s with ERMS, 3243 without).
-# That would distort every comparison between devices in the bench.
-accel=${SCULL_ACCEL:-$("$SCULL_ROOT/tools/kvm-probe.sh")}
 case "$accel" in
 kvm) accel_args=(-accel kvm -cpu host) ;;
-tcg) accel_args=(-accel "tcg,thread=multi" -cpu "${SCULL_CPU:-max,-erms,-fsrm}") ;;
+tcg) accel_args=(-accel "tcg,thread=multi" -cpu "$cpu") ;;
 *) die "SCULL_ACCEL must be kvm or tcg" ;;
 esac
-qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2
+qemu=("$qemu_bin" "${machine[@]}" "${accel_args[@]}" -m "$mem" -smp 2
 	-nodefaults -no-reboot -display none
 	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
-	-append "console=ttyS0 loglevel=5 panic=-1 tsc=reliable clocksource=tsc $cmdline")
+	-append "console=$console loglevel=5 panic=-1 $cmdline")
 
 # One guest at a time on this machine: guests distort each other's timings
 # and share two cores.  A second run (another checkout, a helper) waits.
@@ -94,7 +175,8 @@ if ! flock -n 8; then
 fi
 
 if [ "$mode" = shell ]; then
-	exec "${qemu[@]}" -serial mon:stdio -serial null -serial null
+	guest_io mon:stdio null null
+	exec "${qemu[@]}" "${io[@]}"
 fi
 
 if [ "$mode" = bench ]; then
@@ -104,26 +186,62 @@ if [ "$mode" = bench ]; then
 	qemu+=(-drive "file=$run/results.img,format=raw,if=virtio")
 fi
 
-: >"$run/results.txt"
-log "booting $KVER ($mode, $accel); guest log: $run/console.log"
-timeout --kill-after=10 "$timeout_s" "${qemu[@]}" \
-	-serial "file:$run/console.log" -serial "file:$run/results.txt" \
-	-serial "file:$run/dmesg.txt" </dev/null >"$run/qemu.log" 2>&1 &
-qpid=$!
+# One boot: the guest's lines streamed as they come through
+# tools/collect.sh, which numbers, checks and counts them.  Returns
+# non-zero when anything failed.
+boot_guest() {
+	local rc qrc
+	: >"$run/results.txt"
+	rm -f "$run/console.log" "$run/dmesg.txt"
+	guest_io "file:$run/console.log" "file:$run/results.txt" "file:$run/dmesg.txt"
+	timeout --kill-after=10 "$timeout_s" "${qemu[@]}" "${io[@]}" \
+		</dev/null >"$run/qemu.log" 2>&1 &
+	qpid=$!
+	set +e
+	tail -n +1 -F --pid="$qpid" "$run/results.txt" 2>/dev/null |
+		"$SCULL_ROOT/tools/collect.sh" "$guest_mode" "$run" "$listbin" "$progs"
+	rc=$?
+	wait "$qpid"
+	qrc=$?
+	set -e
+	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+		echo "guest did not finish within ${timeout_s}s: killed" >&2
+		[ "$rc" -ne 0 ] || rc=1
+	fi
+	return "$rc"
+}
 
-# Stream the guest's lines as they come, and let tools/collect.sh number,
-# check and count them.
-set +e
-tail -n +1 -F --pid="$qpid" "$run/results.txt" 2>/dev/null |
-	"$SCULL_ROOT/tools/collect.sh" "$mode" "$run" "$out/tests" "$progs"
-rc=$?
-wait "$qpid"
-qrc=$?
-set -e
-if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
-	echo "guest did not finish within ${timeout_s}s: killed" >&2
-	[ "$rc" -ne 0 ] || rc=1
+if [ "$mode" = boot ]; then
+	# Boots in a row, each its own; the lock is let go between boots so
+	# that a waiting guest elsewhere is not held up for the whole loop.
+	boots=${BOOTS:-20} booted=0 failed=0
+	log "booting $KVER $boots times ($accel); guest logs: $run/"
+	flock -u 8
+	for i in $(seq "$boots"); do
+		flock 8
+		start=$(date +%s)
+		if boot_guest >"$run/boot-$i.tap" 2>&1; then
+			booted=$((booted + 1))
+			echo "boot $i/$boots: ok ($(($(date +%s) - start)) s)"
+		else
+			failed=$((failed + 1))
+			cp "$run/console.log" "$run/boot-$i.console.log" 2>/dev/null || true
+			echo "boot $i/$boots: FAILED ($(($(date +%s) - start)) s): $(grep -m 1 '^not ok' "$run/boot-$i.tap")"
+			grep '^# ' "$run/boot-$i.tap" | head -n 12
+			echo "  console log: $run/boot-$i.console.log"
+		fi
+		flock -u 8
+	done
+	echo "$booted booted, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
 fi
+
+log "booting $KVER ($mode, $KDEBARCH, $accel); guest log: $run/console.log"
+set +e
+boot_guest
+rc=$?
+set -e
 if [ "$mode" = bench ]; then
 	# the guest left a tar of its results on the virtio disk
 	results=$SCULL_OUT/bench/$(date +%Y%m%d-%H%M%S)-$KVER${QUICK:+-quick}
