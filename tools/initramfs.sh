@@ -77,23 +77,21 @@ host_lib_pkgs() {
 # libraries, unpacked into a merged-/usr tree, cached by their versions.
 # Prints its path.
 sysroot() {
-	local spec=bookworm:$KDEBARCH pkgs p v list key dir tmp deb
+	local spec=bookworm:$KDEBARCH pkgs p list key dir tmp deb
 	scull_apt_update "$spec" >&2
 	# shellcheck disable=SC2086,SC2046  # lists of packages
 	pkgs=$(printf '%s\n' $base_pkgs libgcc-s1 $(host_lib_pkgs) | sort -u)
-	list=
+	# "pkg=version" for each, from one apt-cache call.  A library the
+	# host's build links may not exist on every architecture: it is left
+	# out, and copy_foreign says so if a program needs it.
+	# shellcheck disable=SC2086  # a list of packages
+	list=$(scull_apt "$spec" apt-cache policy $pkgs 2>/dev/null | awk '
+		/^[^ ]/ { p = $1; sub(/:$/, "", p) }
+		$1 == "Candidate:" && $2 != "(none)" && p !~ /:/ { printf " %s=%s", p, $2 }')
 	for p in $pkgs; do
-		v=$(scull_apt "$spec" apt-cache policy "$p" 2>/dev/null |
-			awk '$1 == "Candidate:" { print $2 }')
-		# a library the host's build links may not exist on every
-		# architecture: the readelf check below tells if it is needed
-		if [ -z "$v" ] || [ "$v" = "(none)" ]; then
-			log "no $p for $KDEBARCH: left out" >&2
-			continue
-		fi
-		list="$list $p=$v"
+		[[ "$list " == *" $p="* ]] || log "no $p for $KDEBARCH: left out" >&2
 	done
-	key=$(echo "$list $(sha256sum <"$0")" | sha256sum | cut -c1-16)
+	key=$(echo "$list" | sha256sum | cut -c1-16)
 	dir=$SCULL_CACHE/sysroots/bookworm-$KDEBARCH-$key
 	if [ ! -d "$dir" ]; then
 		log "unpacking Debian 12 $KDEBARCH packages into a sysroot (once)" >&2
@@ -117,13 +115,16 @@ sysroot() {
 }
 
 # Find a library by its soname in the sysroot (then in KROOT), as the
-# guest's loader would: the multiarch directories, then /usr/lib.
+# guest's loader would: the needing object's RUNPATH (e.g. ceph's private
+# directory), the multiarch directories, then /usr/lib.  Prints the root
+# it was found in and its path there, merged under /usr.
 find_lib() {
-	local name=$1 r d
+	local name=$1 runpath=${2:-} r d
 	for r in "$SYSROOT" $KROOT; do
-		for d in "usr/lib/$triplet" "lib/$triplet" usr/lib lib; do
-			if [ -e "$r/$d/$name" ]; then
-				echo "$r/$d/$name"
+		for d in ${runpath//:/ } "/usr/lib/$triplet" "/lib/$triplet" /usr/lib /lib; do
+			d=/usr${d#/usr}
+			if [ -e "$r$d/$name" ]; then
+				echo "$r $d/$name"
 				return 0
 			fi
 		done
@@ -131,23 +132,24 @@ find_lib() {
 	return 1
 }
 
-# Copy a foreign-architecture program (a path inside the sysroot, or a
-# file) and, recursively, every library it needs and its loader, each to
-# /usr/lib/<triplet>/ (the loader to /usr/lib, where PT_INTERP finds it
-# through the /lib symlink).
+# Copy a foreign-architecture program or library (SRC, a file) to DEST in
+# the initramfs and, recursively, every library it needs, each where the
+# guest's loader finds it, and its loader (to /usr/lib, where PT_INTERP
+# finds it through the /lib symlink).
 copy_foreign() {
-	local root=$1 src=$2 dest=$3 lib path interp
+	local root=$1 src=$2 dest=$3 lib found interp runpath
 	[ -e "$root$dest" ] && return 0
 	install -D -m 0755 "$(readlink -f "$src")" "$root$dest"
 	interp=$(readelf -lW "$src" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
 	if [ -n "$interp" ] && [ ! -e "$root/usr/lib/${interp##*/}" ]; then
-		path=$(find_lib "${interp##*/}") || die "no loader ${interp##*/} for $src"
-		install -D -m 0755 "$(readlink -f "$path")" "$root/usr/lib/${interp##*/}"
+		found=$(find_lib "${interp##*/}") || die "no loader ${interp##*/} for $src"
+		install -D -m 0755 "$(readlink -f "${found/ /}")" "$root/usr/lib/${interp##*/}"
 	fi
+	runpath=$(readelf -dW "$src" 2>/dev/null | sed -n 's/.*(R[UN]*PATH).*\[\(.*\)\]/\1/p')
 	for lib in $(readelf -dW "$src" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-		[ -e "$root/usr/lib/$triplet/$lib" ] && continue
-		path=$(find_lib "$lib") || die "$src needs $lib: not in the $KDEBARCH sysroot"
-		copy_foreign "$root" "$path" "/usr/lib/$triplet/$lib"
+		found=$(find_lib "$lib" "$runpath") ||
+			die "$src needs $lib: not in the $KDEBARCH sysroot"
+		copy_foreign "$root" "${found/ /}" "${found#* }"
 	done
 }
 
@@ -156,7 +158,7 @@ copy_prog() {
 	if [ "$KDEBARCH" = amd64 ]; then
 		copy_with_libs "$1" "$2"
 	else
-		copy_foreign "$1" "$SYSROOT$2" "$2"
+		copy_foreign "$1" "$SYSROOT$2" "/usr${2#/usr}"
 	fi
 }
 
@@ -253,12 +255,10 @@ if [ -n "$SYSROOT" ]; then
 	for f in "$TESTBIN"/*; do
 		[ -x "$f" ] || continue
 		for lib in $(readelf -dW "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-			path=$(find_lib "$lib") || die "$f needs $lib: not in the sysroot or $KROOT"
-			# the base has it when the sysroot has it
-			case "$path" in
-			"$SYSROOT"/*) ;;
-			*) copy_foreign "$r" "$path" "/usr/lib/$triplet/$lib" ;;
-			esac
+			found=$(find_lib "$lib") || die "$f needs $lib: not in the sysroot or $KROOT"
+			# the base has what the sysroot has
+			[ "${found%% *}" = "$SYSROOT" ] ||
+				copy_foreign "$r" "${found/ /}" "${found#* }"
 		done
 	done
 fi
