@@ -17,7 +17,8 @@
 # 6.12, 7.2, i386, arm64), TESTS (fnmatch patterns, default all),
 # TIMEOUT (seconds for the whole guest), QUICK=1 (a short bench),
 # SCULL_ACCEL (kvm or tcg; default kvm when it works here, else tcg),
-# SCULL_CPU (the TCG guest CPU model), SCULL_CMDLINE (kernel arguments in
+# SCULL_CPU (the TCG guest CPU model), SCULL_TCG_THREAD (multi or single),
+# SCULL_QEMU (another QEMU binary), SCULL_CMDLINE (kernel arguments in
 # place of the mode's default), and for soak: SCULL_DIFF_SEEDS,
 # SCULL_DIFF_OPS, SCULL_STRESS_SECONDS.
 set -euo pipefail
@@ -47,6 +48,8 @@ guest_mode=$mode
 [ "$mode" != boot ] || guest_mode=check
 
 eval "$("$SCULL_ROOT/tools/kernel.sh" "$KERNEL")"
+# a kernel built here rather than fetched may leave these out: x86_64
+KDEBARCH=${KDEBARCH:-amd64} KCROSS=${KCROSS:-}
 export KVER KIMAGE KMODS KDIR KROOT KDEBARCH KCROSS
 read -r _ _ qemu_bin _ <<<"$(scull_arch_table "$KDEBARCH")"
 # qemu-system-x86 holds the x86_64 and i386 emulators
@@ -100,6 +103,7 @@ progs=$(make -s -C "$SCULL_ROOT/tests" print-progs)
 # slower here), which also runs AArch32 programs (the compat ioctl test).
 # The board has one UART, the console; results and the kernel log go
 # through two virtio-serial ports.
+tcg_thread=multi
 accel=tcg
 [ "$KDEBARCH" != amd64 ] || accel=${SCULL_ACCEL:-$("$SCULL_ROOT/tools/kvm-probe.sh")}
 case "$KDEBARCH" in
@@ -161,18 +165,20 @@ TESTBIN=$out/tests MODULE=$out/module/scull.ko \
 
 case "$accel" in
 kvm) accel_args=(-accel kvm -cpu host) ;;
-tcg) accel_args=(-accel "tcg,thread=multi" -cpu "$cpu") ;;
+tcg) accel_args=(-accel "tcg,thread=${SCULL_TCG_THREAD:-$tcg_thread}" -cpu "$cpu") ;;
 *) die "SCULL_ACCEL must be kvm or tcg" ;;
 esac
-qemu=("$qemu_bin" "${machine[@]}" "${accel_args[@]}" -m "$mem" -smp 2
+qemu=("${SCULL_QEMU:-$qemu_bin}" "${machine[@]}" "${accel_args[@]}" -m "$mem" -smp 2
 	-nodefaults -no-reboot -display none
 	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
 	-append "console=$console loglevel=5 panic=-1 $cmdline")
 
 # One guest at a time on this machine: guests distort each other's timings
 # and share two cores.  A second run (another checkout, a helper) waits.
+# SCULL_GUEST_LOCK names the lock when SCULL_CACHE is elsewhere (a cold
+# cache measured beside the usual one).
 mkdir -p "$SCULL_CACHE"
-exec 8>"$SCULL_CACHE/guest.lock"
+exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
 if ! flock -n 8; then
 	log "another guest is running: waiting for it"
 	flock 8
