@@ -107,6 +107,7 @@ scull_apt_update() {
 	fi
 	dir=$SCULL_CACHE/apt/$release${arch:+-$arch}
 	[ -z "$(find "$dir/lists/updated" -mtime -1 2>/dev/null)" ] || return 0
+	mkdir -p "$dir/lists"
 	log "updating the $spec package lists"
 	if ! scull_apt "$spec" apt-get update -q >"$dir.update.log" 2>&1; then
 		ls "$dir"/lists/*_Packages* >/dev/null 2>&1 ||

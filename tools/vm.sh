@@ -47,7 +47,8 @@ cmdline=${SCULL_CMDLINE-$cmdline}
 guest_mode=$mode
 [ "$mode" != boot ] || guest_mode=check
 
-eval "$("$SCULL_ROOT/tools/kernel.sh" "$KERNEL")"
+kinfo=$("$SCULL_ROOT/tools/kernel.sh" "$KERNEL") || exit 1
+eval "$kinfo"
 # a kernel built here rather than fetched may leave these out: x86_64
 KDEBARCH=${KDEBARCH:-amd64} KCROSS=${KCROSS:-}
 export KVER KIMAGE KMODS KDIR KROOT KDEBARCH KCROSS
