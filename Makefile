@@ -75,9 +75,13 @@ check:
 check-all:
 	tools/check-all.sh
 
-# boot, load and unload scull, power off: BOOTS times in a row on KERNEL
+# boot, load and unload scull, power off: BOOTS times in a row on KERNEL,
+# or on every kernel of check-all
 boot-loop:
 	tools/vm.sh boot
+
+boot-all:
+	tools/check-all.sh --boot
 
 vm-shell:
 	tools/vm.sh shell
@@ -91,5 +95,5 @@ soak:
 lint:
 	tools/lint.sh
 
-.PHONY: all modules clean distclean install uninstall check check-all boot-loop vm-shell \
+.PHONY: all modules clean distclean install uninstall check check-all boot-loop boot-all vm-shell \
 	bench soak lint

@@ -8,19 +8,39 @@
 # Exits non-zero when any row failed (a failed test, a build that failed or
 # warned, a guest that crashed or hung).
 #
-#   tools/check-all.sh [KERNEL...]
+#   tools/check-all.sh [--boot] [KERNEL...]
 #
 # The rows are SCULL_ALL_KERNELS (tools/lib.sh) unless named here or in
 # CHECK_ALL= (e.g. CHECK_ALL="6.1 arm64").  Each row's full output streams
 # as it runs and is kept in $SCULL_OUT/check-all/<name>.log; the table in
 # $SCULL_OUT/check-all/table.md.
+#
+# --boot (make boot-all): instead of the suite, BOOTS= boots in a row of
+# each kernel (tools/vm.sh boot: boot, load and unload scull, power off),
+# and a table of boots and failures.
+#
+# The guest lock (tools/vm.sh) is taken once for all rows, so that the
+# rows run back to back on a machine where other guests wait too.
 set -uo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+mode=check
+if [ "${1:-}" = --boot ]; then
+	mode=boot
+	shift
+fi
 rows=${*:-${CHECK_ALL:-$SCULL_ALL_KERNELS}}
 dir=$SCULL_OUT/check-all
-mkdir -p "$dir"
+[ "$mode" = check ] || dir=$SCULL_OUT/boot-all
+mkdir -p "$dir" "$SCULL_CACHE"
+
+exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
+if ! flock -n 8; then
+	log "another guest is running: waiting for it"
+	flock 8
+fi
+export SCULL_GUEST_LOCKED=1
 lines=()
 tpass=0 tfail=0 tskip=0 status=0
 all_start=$(date +%s)
@@ -28,18 +48,29 @@ all_start=$(date +%s)
 mmss() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
 
 for k in $rows; do
-	start=$(date +%s)
+	start=$(date +%s) note=
 	log "check-all: KERNEL=$k"
 	KVER=$k KDEBARCH="?"
 	if info=$("$SCULL_ROOT/tools/kernel.sh" "$k"); then
 		eval "$info"
 	fi
 	rm -f "$SCULL_OUT/$KVER/module/build.log"
-	KERNEL=$k "$SCULL_ROOT/tools/vm.sh" check 2>&1 | tee "$dir/$k.log"
+	KERNEL=$k "$SCULL_ROOT/tools/vm.sh" "$mode" 2>&1 | tee "$dir/$k.log"
 	rc=${PIPESTATUS[0]}
 	wall=$(($(date +%s) - start))
 
-	note=
+	if [ "$mode" = boot ]; then
+		summary=$(grep -E '^[0-9]+ booted, [0-9]+ failed' "$dir/$k.log" | tail -n 1)
+		read -r pass _ fail _ <<<"${summary//,/}"
+		pass=${pass:-0} fail=${fail:-1}
+		[ -n "$summary" ] || note="no result: see $dir/$k.log"
+		[ "$rc" -eq 0 ] && [ "$fail" -eq 0 ] || status=1
+		tpass=$((tpass + pass)) tfail=$((tfail + fail))
+		lines+=("$(printf '| %s | %s | %s | %s | %s |%s' "$KVER" "$KDEBARCH" \
+			"$pass" "$fail" "$(mmss "$wall")" "${note:+ $note |}")")
+		continue
+	fi
+
 	warnings=-
 	if [ -f "$SCULL_OUT/$KVER/module/build.log" ]; then
 		warnings=$(grep -c 'warning:' "$SCULL_OUT/$KVER/module/build.log")
@@ -74,12 +105,21 @@ done
 
 {
 	echo
-	echo "check-all, $(date +%Y-%m-%d), $(mmss $(($(date +%s) - all_start))) in all:"
+	echo "$(basename "$dir"), $(date +%Y-%m-%d), $(mmss $(($(date +%s) - all_start))) in all:"
 	echo
-	echo "| kernel | arch | W=1 warnings | passed | failed | skipped | wall |"
-	echo "|---|---|---|---|---|---|---|"
+	if [ "$mode" = boot ]; then
+		echo "| kernel | arch | booted | failed | wall |"
+		echo "|---|---|---|---|---|"
+	else
+		echo "| kernel | arch | W=1 warnings | passed | failed | skipped | wall |"
+		echo "|---|---|---|---|---|---|---|"
+	fi
 	printf '%s\n' "${lines[@]}"
 	echo
 } | tee "$dir/table.md"
-echo "$tpass passed, $tfail failed, $tskip skipped"
+if [ "$mode" = boot ]; then
+	echo "$tpass booted, $tfail failed"
+else
+	echo "$tpass passed, $tfail failed, $tskip skipped"
+fi
 exit "$status"

@@ -177,12 +177,15 @@ qemu=("${SCULL_QEMU:-$qemu_bin}" "${machine[@]}" "${accel_args[@]}" -m "$mem" -s
 # One guest at a time on this machine: guests distort each other's timings
 # and share two cores.  A second run (another checkout, a helper) waits.
 # SCULL_GUEST_LOCK names the lock when SCULL_CACHE is elsewhere (a cold
-# cache measured beside the usual one).
+# cache measured beside the usual one); SCULL_GUEST_LOCKED=1 says the
+# caller holds it already (tools/check-all.sh, for all its rows).
 mkdir -p "$SCULL_CACHE"
-exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
-if ! flock -n 8; then
-	log "another guest is running: waiting for it"
-	flock 8
+if [ "${SCULL_GUEST_LOCKED:-}" != 1 ]; then
+	exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
+	if ! flock -n 8; then
+		log "another guest is running: waiting for it"
+		flock 8
+	fi
 fi
 
 if [ "$mode" = shell ]; then
