@@ -35,12 +35,14 @@ dir=$SCULL_OUT/check-all
 [ "$mode" = check ] || dir=$SCULL_OUT/boot-all
 mkdir -p "$dir" "$SCULL_CACHE"
 
-exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
-if ! flock -n 8; then
-	log "another guest is running: waiting for it"
-	flock 8
+if [ "${SCULL_GUEST_LOCKED:-}" != 1 ]; then
+	exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
+	if ! flock -n 8; then
+		log "another guest is running: waiting for it"
+		flock 8
+	fi
+	export SCULL_GUEST_LOCKED=1
 fi
-export SCULL_GUEST_LOCKED=1
 lines=()
 tpass=0 tfail=0 tskip=0 status=0
 all_start=$(date +%s)
