@@ -23,13 +23,12 @@
 #           architecture the guest test programs are built there too
 #   KDEBARCH  the Debian architecture of kernel and guest (amd64, i386, arm64)
 #   KCROSS  CROSS_COMPILE= for a cross build, empty otherwise
-#   KTCG    QEMU's TCG threading for its guest (multi or single)
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 name=${1:?usage: kernel.sh KERNEL}
-read -r release arch flavour build cc tcg <<<"$(scull_kernel_table "$name")" ||
+read -r release arch flavour build cc <<<"$(scull_kernel_table "$name")" ||
 	die "unknown KERNEL=$name (known: $SCULL_ALL_KERNELS)"
 read -r _ _ _ cross <<<"$(scull_arch_table "$arch")"
 [ "$cross" != - ] || cross=
@@ -201,5 +200,5 @@ cross)
 	;;
 esac
 
-printf 'KVER=%q\nKIMAGE=%q\nKMODS=%q\nKDIR=%q\nKROOT=%q\nKDEBARCH=%q\nKCROSS=%q\nKTCG=%q\n' \
-	"$KVER" "$kdir/vmlinuz" "$kdir/lib/modules/$KVER" "$KDIR" "$KROOT" "$arch" "$cross" "$tcg"
+printf 'KVER=%q\nKIMAGE=%q\nKMODS=%q\nKDIR=%q\nKROOT=%q\nKDEBARCH=%q\nKCROSS=%q\n' \
+	"$KVER" "$kdir/vmlinuz" "$kdir/lib/modules/$KVER" "$KDIR" "$KROOT" "$arch" "$cross"

@@ -27,18 +27,13 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 #            amd64 kbuild tools (Debian ships linux-kbuild for the build
 #            machine's architecture for exactly that)
 #   cc:      the compiler its headers need
-#   tcg:     QEMU's TCG threading for this kernel's guest: "multi" (one
-#            host thread per vCPU) or "single" (all vCPUs in one thread).
-#            7.2 boots single: under QEMU 7.2's multi-threaded TCG it
-#            oopsed once at boot with an int3 in freshly patched text
-#            (tools/vm.sh says more).
 scull_kernel_table() {
 	case "$1" in
-	6.1 | bookworm) echo "bookworm amd64 cloud-amd64 host gcc-12 multi" ;;
-	6.12 | trixie) echo "trixie amd64 cloud-amd64 chroot gcc-14 multi" ;;
-	7.2 | sid | unstable) echo "sid amd64 cloud-amd64 chroot gcc-16 single" ;;
-	i386 | 6.1-i386) echo "bookworm i386 686-pae chroot gcc-12 multi" ;;
-	arm64 | 6.1-arm64) echo "bookworm arm64 cloud-arm64 cross gcc-12 multi" ;;
+	6.1 | bookworm) echo "bookworm amd64 cloud-amd64 host gcc-12" ;;
+	6.12 | trixie) echo "trixie amd64 cloud-amd64 chroot gcc-14" ;;
+	7.2 | sid | unstable) echo "sid amd64 cloud-amd64 chroot gcc-16" ;;
+	i386 | 6.1-i386) echo "bookworm i386 686-pae chroot gcc-12" ;;
+	arm64 | 6.1-arm64) echo "bookworm arm64 cloud-arm64 cross gcc-12" ;;
 	*) return 1 ;;
 	esac
 }
