@@ -14,12 +14,13 @@
 # kernels patch static keys with text_poke_bp (an int3 first, the rest,
 # then the first byte, each step followed by a sync IPI); the stale int3
 # then traps when the patch is over or between batches, and the kernel
-# dies with "Oops: int3" (seen at boot on 6.12 once in 20 boots, reported
-# on 7.2; a guest flipping the sched_schedstats key 1500 times while both
-# CPUs run crashed 6.12 and 7.2 in 3 of 4 boots under QEMU 7.2).  QEMU
-# 10.0 from Debian 13 ran the same stress without a crash, at the same
-# speed; single-threaded TCG avoids it too, but runs it three times
-# slower.  arm64 guests keep Debian 12's QEMU: arm64 patches a branch or
+# dies with "Oops: int3" ... "Fatal exception in interrupt" (seen at boot
+# on 6.12 once in 20 boots, reported on 7.2).  A guest flipping the
+# sched_schedstats static key 1500 times while both CPUs run crashed 6.12
+# and 7.2 in 3 of 4 boots under QEMU 7.2 (6.1 passed once and hung once,
+# silent, killed after 4 minutes); QEMU 10.0 from Debian 13 ran the same
+# stress 8 times out of 8 without a crash, in the same 16-31 s;
+# single-threaded TCG avoided it too (3 of 3) but took 48-55 s.  arm64 guests keep Debian 12's QEMU: arm64 patches a branch or
 # NOP in place, with no breakpoint, so a stale translation runs a valid
 # instruction.
 set -euo pipefail
