@@ -6,12 +6,15 @@
 #   make KERNELRELEASE=<ver>  ... for another installed kernel (or KDIR=<tree>)
 #   sudo make install         modules_install + depmod + udev rule + scripts
 #   make check                the whole suite inside a booted kernel (QEMU)
+#   make check-all            ... on every kernel and architecture claimed
+#                             (6.1, 6.12, 7.2 on x86_64; 6.1 on i386, arm64)
 #   make bench                fio: scull against the kernel's memory devices
 #   make vm-shell             a root shell in the test guest, scull loaded
 #   make lint                 checkpatch --strict, sparse, W=1, shellcheck
 #
-# Bench knobs: KERNEL=6.1 (default) picks the guest kernel, TESTS= a subset
-# of the suite, QUICK=1 a short bench.  See README.md.
+# Bench knobs: KERNEL=6.1 (default; 6.12, 7.2, i386, arm64) picks the guest
+# kernel, TESTS= a subset of the suite, QUICK=1 a short bench, CHECK_ALL=
+# the rows of check-all, BOOTS= the boots of boot-loop.  See README.md.
 
 KERNELRELEASE	?= $(shell uname -r)
 KDIR		?= /lib/modules/$(KERNELRELEASE)/build
@@ -22,7 +25,9 @@ DESTDIR		?=
 KERNEL		?= 6.1
 TESTS		?=
 QUICK		?=
-export KERNEL TESTS QUICK
+CHECK_ALL	?=
+BOOTS		?= 20
+export KERNEL TESTS QUICK CHECK_ALL BOOTS
 
 all: modules
 
@@ -67,6 +72,17 @@ endif
 check:
 	tools/vm.sh check
 
+check-all:
+	tools/check-all.sh
+
+# boot, load and unload scull, power off: BOOTS times in a row on KERNEL,
+# or on every kernel of check-all
+boot-loop:
+	tools/vm.sh boot
+
+boot-all:
+	tools/check-all.sh --boot
+
 vm-shell:
 	tools/vm.sh shell
 
@@ -79,4 +95,5 @@ soak:
 lint:
 	tools/lint.sh
 
-.PHONY: all modules clean distclean install uninstall check vm-shell bench soak lint
+.PHONY: all modules clean distclean install uninstall check check-all boot-loop boot-all vm-shell \
+	bench soak lint

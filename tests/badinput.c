@@ -26,8 +26,8 @@ enum who { ROOT, MEMBER, OUTSIDER };
 
 struct row {
 	const char *name;
-	long (*call)(int fd);	/* on /dev/scull0 opened O_RDWR */
-	long expect;		/* the return value */
+	long long (*call)(int fd);	/* on /dev/scull0 opened O_RDWR */
+	long long expect;	/* the return value (an lseek's is 64-bit) */
 	int err;		/* errno when expect is -1 */
 	enum who who;
 	long long size;		/* the size after the call; 0: unchanged */
@@ -59,18 +59,18 @@ static unsigned char *half_valid(void)
 }
 
 /* Geometry: invalid values are -EINVAL even on a device with data. */
-static long t_quantum_0(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, 0); }
-static long t_quantum_neg(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, -1L); }
-static long t_quantum_big(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, SCULL_QUANTUM_MAX + 1); }
-static long t_quantum_huge(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, 1L << 40); }
-static long t_quantum_product(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, SCULL_QUANTUM_MAX); }
-static long t_qset_0(int fd) { return ioctl(fd, SCULL_IOCTQSET, 0); }
-static long t_qset_neg(int fd) { return ioctl(fd, SCULL_IOCTQSET, -1L); }
-static long t_qset_big(int fd) { return ioctl(fd, SCULL_IOCTQSET, SCULL_QSET_MAX + 1); }
-static long h_quantum_0(int fd) { return ioctl(fd, SCULL_IOCHQUANTUM, 0); }
-static long s_quantum_neg(int fd) { int v = -4096; return ioctl(fd, SCULL_IOCSQUANTUM, &v); }
+static long long t_quantum_0(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, 0); }
+static long long t_quantum_neg(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, -1L); }
+static long long t_quantum_big(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, SCULL_QUANTUM_MAX + 1); }
+static long long t_quantum_huge(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, 1UL << (sizeof(long) > 4 ? 40 : 31)); }
+static long long t_quantum_product(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, SCULL_QUANTUM_MAX); }
+static long long t_qset_0(int fd) { return ioctl(fd, SCULL_IOCTQSET, 0); }
+static long long t_qset_neg(int fd) { return ioctl(fd, SCULL_IOCTQSET, -1L); }
+static long long t_qset_big(int fd) { return ioctl(fd, SCULL_IOCTQSET, SCULL_QSET_MAX + 1); }
+static long long h_quantum_0(int fd) { return ioctl(fd, SCULL_IOCHQUANTUM, 0); }
+static long long s_quantum_neg(int fd) { int v = -4096; return ioctl(fd, SCULL_IOCSQUANTUM, &v); }
 
-static long x_qset_0(int fd)
+static long long x_qset_0(int fd)
 {
 	int v = 0;
 	long r = ioctl(fd, SCULL_IOCXQSET, &v);
@@ -80,17 +80,17 @@ static long x_qset_0(int fd)
 	return r;
 }
 
-static long t_quantum_busy(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, 1000); }
-static long reset_busy(int fd) { return ioctl(fd, SCULL_IOCRESET); }
+static long long t_quantum_busy(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, 1000); }
+static long long reset_busy(int fd) { return ioctl(fd, SCULL_IOCRESET); }
 
 /* Pointers. */
-static long s_null(int fd) { return ioctl(fd, SCULL_IOCSQUANTUM, NULL); }
-static long g_null(int fd) { return ioctl(fd, SCULL_IOCGQUANTUM, NULL); }
-static long g_kernel(int fd) { return ioctl(fd, SCULL_IOCGQSET, KADDR); }
-static long x_kernel(int fd) { return ioctl(fd, SCULL_IOCXQUANTUM, KADDR); }
-static long g_readonly(int fd) { return ioctl(fd, SCULL_IOCGQSET, ro_page()); }
+static long long s_null(int fd) { return ioctl(fd, SCULL_IOCSQUANTUM, NULL); }
+static long long g_null(int fd) { return ioctl(fd, SCULL_IOCGQUANTUM, NULL); }
+static long long g_kernel(int fd) { return ioctl(fd, SCULL_IOCGQSET, KADDR); }
+static long long x_kernel(int fd) { return ioctl(fd, SCULL_IOCXQUANTUM, KADDR); }
+static long long g_readonly(int fd) { return ioctl(fd, SCULL_IOCGQSET, ro_page()); }
 
-static long x_readonly(int fd)
+static long long x_readonly(int fd)
 {
 	int *p = ro_page();
 	long r;
@@ -102,32 +102,32 @@ static long x_readonly(int fd)
 }
 
 /* Commands that are not scull's. */
-static long nr_13(int fd) { return ioctl(fd, _IO(SCULL_IOC_MAGIC, 13)); }
-static long nr_255(int fd) { return ioctl(fd, _IO(SCULL_IOC_MAGIC, 255)); }
-static long magic_j(int fd) { return ioctl(fd, _IO('j', 7)); }
-static long dir_read_set(int fd) { int v = 1; return ioctl(fd, _IOR(SCULL_IOC_MAGIC, 1, int), &v); }
-static long dir_write_get(int fd) { int v = 1; return ioctl(fd, _IOW(SCULL_IOC_MAGIC, 5, int), &v); }
-static long size_long(int fd) { long v = 1; return ioctl(fd, _IOW(SCULL_IOC_MAGIC, 1, long), &v); }
-static long dir_none_exchange(int fd) { return ioctl(fd, _IO(SCULL_IOC_MAGIC, 9)); }
+static long long nr_13(int fd) { return ioctl(fd, _IO(SCULL_IOC_MAGIC, 13)); }
+static long long nr_255(int fd) { return ioctl(fd, _IO(SCULL_IOC_MAGIC, 255)); }
+static long long magic_j(int fd) { return ioctl(fd, _IO('j', 7)); }
+static long long dir_read_set(int fd) { int v = 1; return ioctl(fd, _IOR(SCULL_IOC_MAGIC, 1, int), &v); }
+static long long dir_write_get(int fd) { int v = 1; return ioctl(fd, _IOW(SCULL_IOC_MAGIC, 5, int), &v); }
+static long long size_long(int fd) { long v = 1; return ioctl(fd, _IOW(SCULL_IOC_MAGIC, 1, long), &v); }
+static long long dir_none_exchange(int fd) { return ioctl(fd, _IO(SCULL_IOC_MAGIC, 9)); }
 
 /* Unprivileged geometry changes (run as a member of the scull group). */
-static long u_reset(int fd) { return ioctl(fd, SCULL_IOCRESET); }
-static long u_set(int fd) { int v = 100; return ioctl(fd, SCULL_IOCSQUANTUM, &v); }
-static long u_tell(int fd) { return ioctl(fd, SCULL_IOCTQSET, 100); }
-static long u_exchange(int fd) { int v = 100; return ioctl(fd, SCULL_IOCXQSET, &v); }
-static long u_shift(int fd) { return ioctl(fd, SCULL_IOCHQUANTUM, 100); }
-static long u_invalid(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, 0); }
+static long long u_reset(int fd) { return ioctl(fd, SCULL_IOCRESET); }
+static long long u_set(int fd) { int v = 100; return ioctl(fd, SCULL_IOCSQUANTUM, &v); }
+static long long u_tell(int fd) { return ioctl(fd, SCULL_IOCTQSET, 100); }
+static long long u_exchange(int fd) { int v = 100; return ioctl(fd, SCULL_IOCXQSET, &v); }
+static long long u_shift(int fd) { return ioctl(fd, SCULL_IOCHQUANTUM, 100); }
+static long long u_invalid(int fd) { return ioctl(fd, SCULL_IOCTQUANTUM, 0); }
 
 /* Offsets at the edges of loff_t and of the device. */
-static long seek_neg(int fd) { return lseek(fd, -1, SEEK_SET); }
-static long seek_cur_min(int fd) { return lseek(fd, LLONG_MIN, SEEK_CUR); }
-static long seek_end_max(int fd) { return lseek(fd, LLONG_MAX, SEEK_END); }
-static long seek_whence(int fd) { return lseek(fd, 0, 5); }
-static long seek_data_end(int fd) { return lseek(fd, DATA_SIZE, SEEK_DATA); }
-static long seek_hole_neg(int fd) { return lseek(fd, -1, SEEK_HOLE); }
-static long seek_max(int fd) { return lseek(fd, LLONG_MAX, SEEK_SET); }
+static long long seek_neg(int fd) { return lseek(fd, -1, SEEK_SET); }
+static long long seek_cur_min(int fd) { return lseek(fd, LLONG_MIN, SEEK_CUR); }
+static long long seek_end_max(int fd) { return lseek(fd, LLONG_MAX, SEEK_END); }
+static long long seek_whence(int fd) { return lseek(fd, 0, 5); }
+static long long seek_data_end(int fd) { return lseek(fd, DATA_SIZE, SEEK_DATA); }
+static long long seek_hole_neg(int fd) { return lseek(fd, -1, SEEK_HOLE); }
+static long long seek_max(int fd) { return lseek(fd, LLONG_MAX, SEEK_SET); }
 
-static long read_at_max(int fd)
+static long long read_at_max(int fd)
 {
 	char c;
 
@@ -136,27 +136,27 @@ static long read_at_max(int fd)
 	return read(fd, &c, 1);
 }
 
-static long pread_neg(int fd) { char c; return pread(fd, &c, 1, -1); }
-static long pread_max(int fd) { char c; return pread(fd, &c, 1, LLONG_MAX); }
-static long pread_max_1(int fd) { char c; return pread(fd, &c, 1, LLONG_MAX - 1); }
-static long pwrite_neg(int fd) { return pwrite(fd, "x", 1, -1); }
-static long pwrite_max(int fd) { return pwrite(fd, "x", 1, LLONG_MAX); }
-static long pwrite_max_1(int fd) { return pwrite(fd, "x", 1, LLONG_MAX - 1); }
-static long pwrite_limit(int fd) { return pwrite(fd, "x", 1, SCULL_LIMIT); }
-static long pwrite_past(int fd) { return pwrite(fd, "x", 1, 1LL << 50); }
-static long pwrite_across(int fd) { return pwrite(fd, "xyz", 3, SCULL_LIMIT - 1); }
+static long long pread_neg(int fd) { char c; return pread(fd, &c, 1, -1); }
+static long long pread_max(int fd) { char c; return pread(fd, &c, 1, LLONG_MAX); }
+static long long pread_max_1(int fd) { char c; return pread(fd, &c, 1, LLONG_MAX - 1); }
+static long long pwrite_neg(int fd) { return pwrite(fd, "x", 1, -1); }
+static long long pwrite_max(int fd) { return pwrite(fd, "x", 1, LLONG_MAX); }
+static long long pwrite_max_1(int fd) { return pwrite(fd, "x", 1, LLONG_MAX - 1); }
+static long long pwrite_limit(int fd) { return pwrite(fd, "x", 1, SCULL_LIMIT); }
+static long long pwrite_past(int fd) { return pwrite(fd, "x", 1, 1LL << 50); }
+static long long pwrite_across(int fd) { return pwrite(fd, "xyz", 3, SCULL_LIMIT - 1); }
 
 /* Buffers that are not the caller's to use.  NULL goes through a volatile
  * so the compiler lets it be passed.
  */
 static void *volatile null_buf;
-static long write_null(int fd) { return pwrite(fd, null_buf, 100, DATA_SIZE); }
-static long read_null(int fd) { return pread(fd, null_buf, 100, 0); }
-static long write_kernel(int fd) { return pwrite(fd, KADDR, 100, 10); }
-static long read_kernel(int fd) { return pread(fd, KADDR, 100, 0); }
-static long read_readonly(int fd) { return pread(fd, ro_page(), 100, 0); }
+static long long write_null(int fd) { return pwrite(fd, null_buf, 100, DATA_SIZE); }
+static long long read_null(int fd) { return pread(fd, null_buf, 100, 0); }
+static long long write_kernel(int fd) { return pwrite(fd, KADDR, 100, 10); }
+static long long read_kernel(int fd) { return pread(fd, KADDR, 100, 0); }
+static long long read_readonly(int fd) { return pread(fd, ro_page(), 100, 0); }
 
-static long write_half(int fd)
+static long long write_half(int fd)
 {
 	unsigned char back[4096];
 	long r = pwrite(fd, half_valid(), 8192, DATA_SIZE);
@@ -167,7 +167,7 @@ static long write_half(int fd)
 	return r;
 }
 
-static long read_half(int fd)
+static long long read_half(int fd)
 {
 	unsigned char *p = half_valid();
 	long r = pread(fd, p, 8192, 0);
@@ -176,7 +176,7 @@ static long read_half(int fd)
 	return r;
 }
 
-static long writev_bad_second(int fd)
+static long long writev_bad_second(int fd)
 {
 	char ok[100];
 	struct iovec iov[2] = { { ok, 100 }, { NULL, 100 } };
@@ -189,7 +189,7 @@ static long writev_bad_second(int fd)
  * An open device holds the module: delete_module(2), as rmmod calls it,
  * fails with EWOULDBLOCK (the module is in use) and the module stays.
  */
-static long rmmod_open(int fd)
+static long long rmmod_open(int fd)
 {
 	long r;
 
@@ -201,7 +201,7 @@ static long rmmod_open(int fd)
 }
 
 /* The nodes are the scull group's: others cannot open them at all. */
-static long outsider_open(int fd)
+static long long outsider_open(int fd)
 {
 	(void)fd;
 	return open("/dev/scull0", O_RDONLY);
@@ -274,7 +274,7 @@ static void row_call(void *arg)
 {
 	const struct row *r = arg;
 	int fd = -1, err;
-	long ret;
+	long long ret;
 
 	if (r->who != OUTSIDER)
 		fd = dev_open(0, O_RDWR);
@@ -283,7 +283,7 @@ static void row_call(void *arg)
 	err = errno;
 	/* a failure must be the row's errno, whatever it is */
 	if (ret != r->expect || (r->expect == -1 && err != r->err))
-		FAIL("%s: expected %ld (%s), seen %ld (%s)", r->name, r->expect,
+		FAIL("%s: expected %lld (%s), seen %lld (%s)", r->name, r->expect,
 		     r->expect == -1 ? strerror(r->err) : "no error",
 		     ret, ret == -1 ? strerror(err) : "no error");
 }

@@ -4,10 +4,13 @@
 # Build scull.ko for one kernel with W=1, in a copy of the sources, and fail
 # on any compiler or modpost warning.
 #
-#   tools/build-module.sh OUTDIR   (KVER, KDIR and KROOT from tools/kernel.sh)
+#   tools/build-module.sh OUTDIR   (KVER, KDIR, KROOT, KCROSS from tools/kernel.sh)
 #
-# Leaves OUTDIR/scull.ko.  KROOT, when set, is a chroot of the kernel's
-# release: the build runs in it, with /proc mounted (objtool reads it).
+# Leaves OUTDIR/scull.ko, and OUTDIR/build.log with the compiler's output.
+# KROOT, when set, is a chroot of the kernel's release and architecture:
+# the build runs in it, with /proc mounted (objtool reads it).  KCROSS, when
+# set, is the cross compiler's prefix (CROSS_COMPILE=) for a build on the
+# host against another architecture's headers.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +18,7 @@ set -euo pipefail
 out=${1:?usage: build-module.sh OUTDIR}
 : "${KVER:?}" "${KDIR:?}"
 KROOT=${KROOT:-}
+KCROSS=${KCROSS:-}
 
 if [ -n "$KROOT" ]; then
 	src=$KROOT/build/scull
@@ -29,8 +33,8 @@ cp -r "$SCULL_ROOT/Kbuild" "$SCULL_ROOT/src" "$SCULL_ROOT/include" "$src/"
 
 # SCULL_KBUILD_ARGS adds to the make line (tools/lint.sh passes C=2)
 # shellcheck disable=SC2206  # a list of make arguments
-make_args=(-C "$KDIR" M="$inside" W=1 ${SCULL_KBUILD_ARGS:-} modules)
-log "building scull.ko for $KVER (W=1)"
+make_args=(-C "$KDIR" M="$inside" W=1 ${KCROSS:+CROSS_COMPILE=$KCROSS} ${SCULL_KBUILD_ARGS:-} modules)
+log "building scull.ko for $KVER (W=1${KCROSS:+, CROSS_COMPILE=$KCROSS}${KROOT:+, in a chroot})"
 if [ -n "$KROOT" ]; then
 	set +e
 	# shellcheck disable=SC2016  # expanded by the inner shell

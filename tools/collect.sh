@@ -14,6 +14,9 @@
 #     crashed or hung), or failed without a failed test; the guest that
 #     printed fewer results than its own plan;
 #   - in soak mode, a test of the expected list that did not pass;
+#   - host.guest_booted, only when the guest died before the suite started
+#     (a boot crash, with the kernel's oops text), in place of a failure
+#     for every test it never ran;
 #   - host.guest_finished: the guest reached its end (no crash, no hang);
 #   - host.kernel_log_clean: the guest's whole kernel log came out (read
 #     from /dev/kmsg from its first record to an end marker, no record
@@ -27,7 +30,7 @@ mode=${1:?usage: collect.sh MODE RUNDIR} run=${2:?usage: collect.sh MODE RUNDIR}
 # What make soak must report, each passing (tools/guest/soak.sh).
 soak_expected="guest.scull_load diff.soak diff.soak stress.soak guest.scull_unload"
 
-pass=0 fail=0 skip=0 finished=0
+pass=0 fail=0 skip=0 finished=0 started=0
 top_plan='' top_results=0
 # the program whose TAP is nested below the line that will report it
 n_plan='' n_results=0 n_pass=0 n_fail=0 n_skip=0
@@ -75,6 +78,7 @@ while IFS= read -r line; do
 	}
 	printf '%s\n' "$line"
 	case "$line" in
+	"TAP version"*) started=1 ;;
 	"# 1.."*)
 		n_plan=${line#\# 1..}
 		n_plan=${n_plan%% *}
@@ -121,7 +125,16 @@ cat >/dev/null
 
 # a program cut off in the middle
 [ -z "$n_plan" ] || program_done "the last program" "not ok"
-if [ -z "$top_plan" ]; then
+if [ "$started" -eq 0 ]; then
+	# The guest died before its first line: a crash during boot, not a
+	# test failure.  Show the kernel's report, from its first line on.
+	oops=$(tr -d '\r' <"$run/console.log" 2>/dev/null |
+		grep -m 1 -E 'Oops|BUG:|Kernel panic|general protection|unable to handle')
+	tr -d '\r' <"$run/console.log" 2>/dev/null |
+		sed -n '/Oops\|BUG:\|Kernel panic\|general protection\|unable to handle/,$p' |
+		head -n 40 | sed 's/^/# boot: /'
+	host "not ok" guest_booted "the guest died before the suite started: ${oops:-no kernel report (hang or early exit)}"
+elif [ -z "$top_plan" ]; then
 	host "not ok" guest.plan "the guest printed no plan"
 elif [ "$top_results" -lt "$top_plan" ]; then
 	host "not ok" guest.plan "$top_results results of the $top_plan its plan promised"

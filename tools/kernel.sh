@@ -1,51 +1,97 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Make a Debian cloud kernel ready to boot and to build against.
+# Make a Debian kernel ready to boot and to build against.
 #
 #   tools/kernel.sh KERNEL
 #
-# KERNEL is a name from scull_kernel_table (6.1, 6.12, 7.2 or a suite name).
-# The image package is unpacked under $SCULL_CACHE/kernels/<version>/, never
-# installed into /boot.  Headers: for the host's release they are installed
-# on the host; for another release they live in a chroot of that release
-# under $SCULL_CACHE/chroots/<version>/, where the module is built.
+# KERNEL is a name from scull_kernel_table (6.1, 6.12, 7.2, i386, arm64 or a
+# suite name).  The image package is unpacked under
+# $SCULL_CACHE/kernels/<version>/, never installed into /boot.  Headers: for
+# the host's release and architecture they are installed on the host; for a
+# chroot build they live in a chroot of that release and architecture under
+# $SCULL_CACHE/chroots/<version>/, where the module is built; for a cross
+# build, in an amd64 chroot of the release with its cross compilers, at
+# the same place.
 #
 # Prints shell assignments on stdout:
 #   KVER    kernel release (uname -r in the guest)
 #   KIMAGE  the vmlinuz to boot
 #   KMODS   the image's /lib/modules/<KVER> (brd, virtio for the bench)
 #   KDIR    the headers tree, as seen by the build
-#   KROOT   the chroot the build runs in, empty for the host
+#   KROOT   the chroot the build runs in, empty for the host; for another
+#           architecture the guest test programs are built there too
+#   KDEBARCH  the Debian architecture of kernel and guest (amd64, i386, arm64)
+#   KCROSS  CROSS_COMPILE= for a cross build, empty otherwise
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 name=${1:?usage: kernel.sh KERNEL}
-read -r release on_host cc <<<"$(scull_kernel_table "$name")" ||
-	die "unknown KERNEL=$name (known: 6.1, 6.12, 7.2)"
+read -r release arch flavour build cc <<<"$(scull_kernel_table "$name")" ||
+	die "unknown KERNEL=$name (known: $SCULL_ALL_KERNELS)"
+read -r _ _ _ cross <<<"$(scull_arch_table "$arch")"
+[ "$cross" != - ] || cross=
+# the package lists this kernel comes from: "trixie", "bookworm:i386"...
+spec=$release
+[ "$arch" = amd64 ] || spec=$release:$arch
 
-# The package lists of a foreign release are refreshed once a day.
-if [ "$release" != bookworm ]; then
-	stamp=$SCULL_CACHE/apt/$release/lists/updated
-	if [ -z "$(find "$stamp" -mtime -1 2>/dev/null)" ]; then
-		log "updating the $release package lists"
-		scull_apt "$release" apt-get update -q >/dev/null
-		touch "$stamp"
-	fi
-fi
+# The package lists of a foreign release or architecture are refreshed
+# once a day.
+scull_apt_update "$spec"
 
-# The current cloud kernel of the release, from its metapackage.
-image_pkg=$(scull_apt "$release" apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+# The release's current kernel of that flavour, from its metapackage.
+image_pkg=$(scull_apt "$spec" apt-cache depends "linux-image-$flavour" 2>/dev/null |
 	awk '/Depends: linux-image-/ { print $2; exit }')
-if [ -z "$image_pkg" ] && [ "$release" = bookworm ] && is_root; then
+if [ -z "$image_pkg" ] && [ "$spec" = bookworm ] && is_root; then
 	apt-get update -q >/dev/null
-	image_pkg=$(apt-cache depends linux-image-cloud-amd64 |
+	image_pkg=$(apt-cache depends "linux-image-$flavour" |
 		awk '/Depends: linux-image-/ { print $2; exit }')
 fi
-[ -n "$image_pkg" ] || die "cannot find linux-image-cloud-amd64 for $release (apt-get update?)"
+[ -n "$image_pkg" ] || die "cannot find linux-image-$flavour for $spec (apt-get update?)"
 KVER=${image_pkg#linux-image-}
 KVER=${KVER%-unsigned}
+
+# Download packages (apt-get download names, "pkg" or "pkg:arch") from the
+# release's lists and unpack them under $1.  tar keeps the chroot's
+# merged-/usr symlinks (/lib -> usr/lib): plain dpkg-deb -x would replace
+# /lib with the package's directory.
+unpack_debs() {
+	local dest=$1 d deb
+	shift
+	d=$(mktemp -d "$SCULL_CACHE/tmp.XXXXXX")
+	(cd "$d" && scull_apt "$spec" apt-get download -q "$@" >/dev/null 2>&1) ||
+		die "cannot download $*"
+	for deb in "$d"/*.deb; do
+		dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$dest"
+	done
+	rm -rf "$d"
+}
+
+# The libraries the guest test programs link (tests/Makefile), for the
+# guest's architecture, in the chroot they are built in.
+test_libs="liburing-dev liburing2"
+
+# Download the headers package of KVER with the packages it takes its
+# Makefile and kbuild tools from (linux-headers-*-common, linux-kbuild-*),
+# and unpack them under $1.  KBUILD_ARCH is the architecture the kbuild
+# tools run on: the kernel's own inside a chroot, amd64 for a cross build.
+unpack_headers() {
+	local dest=$1 kbuild_arch=$2 pkgs deps d
+	deps=$(scull_apt "$spec" apt-cache depends "linux-headers-$KVER" |
+		awk '$1 == "Depends:" && $2 ~ /^linux-(headers-.*-common|kbuild-)/ { print $2 }' |
+		sed 's/:.*//' | sort -u)
+	[ -n "$deps" ] || die "cannot find what linux-headers-$KVER depends on"
+	pkgs="linux-headers-$KVER"
+	for d in $deps; do
+		case "$d" in
+		linux-kbuild-*) pkgs="$pkgs $d:$kbuild_arch" ;;
+		*) pkgs="$pkgs $d" ;;
+		esac
+	done
+	# shellcheck disable=SC2086  # a list of packages
+	unpack_debs "$dest" $pkgs
+}
 
 kdir=$SCULL_CACHE/kernels/$KVER
 if [ ! -f "$kdir/vmlinuz" ]; then
@@ -55,11 +101,11 @@ if [ ! -f "$kdir/vmlinuz" ]; then
 	trap 'rm -rf "$tmp"' EXIT
 	# Newer kernels split the image: linux-binary (vmlinuz),
 	# linux-modules, linux-base (config), all for the same version.
-	pkgs="$image_pkg $(scull_apt "$release" apt-cache depends "$image_pkg" |
+	pkgs="$image_pkg $(scull_apt "$spec" apt-cache depends "$image_pkg" |
 		awk -v v="$KVER" '$1 == "Depends:" && $2 ~ /^linux-(binary|modules|base)-/ &&
 			substr($2, length($2) - length(v) + 1) == v { print $2 }')"
 	# shellcheck disable=SC2086  # a list of packages
-	(cd "$tmp" && scull_apt "$release" apt-get download -q $pkgs >/dev/null 2>&1) ||
+	(cd "$tmp" && scull_apt "$spec" apt-get download -q $pkgs >/dev/null 2>&1) ||
 		die "cannot download $pkgs"
 	for deb in "$tmp"/*.deb; do
 		dpkg-deb -x "$deb" "$tmp/x"
@@ -83,25 +129,76 @@ if [ ! -f "$kdir/vmlinuz" ]; then
 	mv "$tmp/k" "$kdir"
 fi
 
-if [ "$on_host" = yes ]; then
+case "$build" in
+host)
 	"$(dirname "$0")/deps.sh" check "linux-headers-$KVER" >&2
 	KDIR=/usr/src/linux-headers-$KVER
 	KROOT=
-else
+	;;
+chroot)
 	KROOT=$SCULL_CACHE/chroots/$KVER
 	KDIR=/usr/src/linux-headers-$KVER
+	# Another architecture's chroot builds the guest tests too; it says
+	# what it was made with, and is made again when that changes.
+	recipe="$spec $cc gcc make libc6-dev perl $test_libs"
+	ready=yes
 	if [ ! -x "$KROOT/usr/bin/make" ] || [ ! -d "$KROOT$KDIR" ]; then
+		ready=no
+	elif [ "$arch" != amd64 ] && [ "$(cat "$KROOT/.scull-recipe" 2>/dev/null)" != "$recipe" ]; then
+		ready=no
+	fi
+	if [ "$ready" = no ]; then
 		"$(dirname "$0")/deps.sh" check debootstrap >&2
-		is_root || die "building a $release chroot needs root"
-		log "building a $release chroot for $KVER (a few minutes, once)"
+		is_root || die "building a $spec chroot needs root"
+		log "building a $spec chroot for $KVER (a few minutes, once)"
 		rm -rf "$KROOT.tmp"
-		debootstrap --variant=minbase \
-			--include="$cc,make,libc6-dev,perl,linux-headers-$KVER" \
-			"$release" "$KROOT.tmp" http://deb.debian.org/debian >&2
+		if [ "$release" = bookworm ]; then
+			# Debian 12's current kernel comes from its security
+			# suite, which debootstrap does not read: unpack the
+			# headers from the private lists instead.
+			debootstrap --variant=minbase --arch="$arch" \
+				--include="$cc,gcc,make,libc6-dev,perl,${test_libs// /,}" \
+				"$release" "$KROOT.tmp" http://deb.debian.org/debian >&2
+			unpack_headers "$KROOT.tmp" "$arch"
+			echo "$recipe" >"$KROOT.tmp/.scull-recipe"
+		else
+			debootstrap --variant=minbase --arch="$arch" \
+				--include="$cc,make,libc6-dev,perl,linux-headers-$KVER" \
+				"$release" "$KROOT.tmp" http://deb.debian.org/debian >&2
+		fi
 		rm -rf "$KROOT"
 		mv "$KROOT.tmp" "$KROOT"
 	fi
-fi
+	;;
+cross)
+	# Debian's cross compilers cannot be installed beside gcc-multilib
+	# (which the host needs for the x86 tests' -m32 program), so the
+	# cross toolchain lives in an amd64 chroot of the release too, with
+	# the headers unpacked at their usual paths and the amd64 kbuild
+	# tools, which Debian ships for exactly this.
+	KROOT=$SCULL_CACHE/chroots/$KVER
+	KDIR=/usr/src/linux-headers-$KVER
+	recipe="$spec $cc-${cross%-} gcc-${cross%-} libc6-dev-$arch-cross armhf $test_libs"
+	if [ ! -x "$KROOT/usr/bin/${cross}gcc" ] || [ ! -d "$KROOT$KDIR" ] ||
+		[ "$(cat "$KROOT/.scull-recipe" 2>/dev/null)" != "$recipe" ]; then
+		"$(dirname "$0")/deps.sh" check debootstrap >&2
+		is_root || die "building a cross chroot needs root"
+		log "building a $release cross chroot for $KVER (a few minutes, once)"
+		rm -rf "$KROOT.tmp"
+		debootstrap --variant=minbase \
+			--include="make,perl,$cc-${cross%-},gcc-${cross%-},libc6-dev-$arch-cross,gcc-arm-linux-gnueabihf,libc6-dev-armhf-cross" \
+			"$release" "$KROOT.tmp" http://deb.debian.org/debian >&2
+		unpack_headers "$KROOT.tmp" amd64
+		# the test libraries of the guest's architecture, where the
+		# cross compiler looks (/usr/lib/<triplet>, /usr/include)
+		# shellcheck disable=SC2046  # a list of packages
+		unpack_debs "$KROOT.tmp" $(for p in $test_libs; do echo "$p:$arch"; done)
+		echo "$recipe" >"$KROOT.tmp/.scull-recipe"
+		rm -rf "$KROOT"
+		mv "$KROOT.tmp" "$KROOT"
+	fi
+	;;
+esac
 
-printf 'KVER=%q\nKIMAGE=%q\nKMODS=%q\nKDIR=%q\nKROOT=%q\n' \
-	"$KVER" "$kdir/vmlinuz" "$kdir/lib/modules/$KVER" "$KDIR" "$KROOT"
+printf 'KVER=%q\nKIMAGE=%q\nKMODS=%q\nKDIR=%q\nKROOT=%q\nKDEBARCH=%q\nKCROSS=%q\n' \
+	"$KVER" "$kdir/vmlinuz" "$kdir/lib/modules/$KVER" "$KDIR" "$KROOT" "$arch" "$cross"

@@ -14,40 +14,108 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The kernels the bench can boot, by the name KERNEL= takes:
-#   release: the Debian suite whose cloud kernel and headers are used
-#   host:    "yes" when the host (Debian 12) builds against it directly;
-#            otherwise modules build in a chroot of that release
+#   release: the Debian suite whose kernel and headers are used
+#   arch:    the Debian architecture of that kernel (and of the guest's
+#            user space)
+#   flavour: the kernel metapackage is linux-image-<flavour>
+#   build:   how the module builds: "host" against headers installed on
+#            the host (Debian 12); "chroot" in a debootstrap chroot of that
+#            release and architecture (a newer compiler, or a 32-bit x86
+#            kernel whose kbuild tools are i386 programs, which run natively
+#            here); "cross" with a cross compiler in an amd64 chroot of the
+#            release, against the other architecture's headers and the
+#            amd64 kbuild tools (Debian ships linux-kbuild for the build
+#            machine's architecture for exactly that)
 #   cc:      the compiler its headers need
 scull_kernel_table() {
 	case "$1" in
-	6.1 | bookworm) echo "bookworm yes gcc-12" ;;
-	6.12 | trixie) echo "trixie no gcc-14" ;;
-	7.2 | sid | unstable) echo "sid no gcc-16" ;;
+	6.1 | bookworm) echo "bookworm amd64 cloud-amd64 host gcc-12" ;;
+	6.12 | trixie) echo "trixie amd64 cloud-amd64 chroot gcc-14" ;;
+	7.2 | sid | unstable) echo "sid amd64 cloud-amd64 chroot gcc-16" ;;
+	i386 | 6.1-i386) echo "bookworm i386 686-pae chroot gcc-12" ;;
+	arm64 | 6.1-arm64) echo "bookworm arm64 cloud-arm64 cross gcc-12" ;;
 	*) return 1 ;;
 	esac
 }
 
-# Run apt-get / apt-cache for a release: the host's own lists for bookworm,
-# a private set of lists under the cache for any other release, so the
-# host's apt configuration is never touched.
+# The rows of `make check-all`, in the order they run.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+SCULL_ALL_KERNELS="6.1 6.12 7.2 i386 arm64"
+
+# Per Debian architecture: the GNU triplet, the kernel's ARCH=, the QEMU
+# system emulator, and the cross compiler prefix used on this (amd64) host.
+scull_arch_table() {
+	case "$1" in
+	amd64) echo "x86_64-linux-gnu x86 qemu-system-x86_64 -" ;;
+	i386) echo "i386-linux-gnu x86 qemu-system-i386 -" ;;
+	arm64) echo "aarch64-linux-gnu arm64 qemu-system-aarch64 aarch64-linux-gnu-" ;;
+	*) return 1 ;;
+	esac
+}
+
+# Run apt-get / apt-cache for a release, optionally of another
+# architecture ("bookworm:i386"): the host's own lists for bookworm on the
+# host's architecture, a private set of lists under the cache for anything
+# else, so the host's apt configuration is never touched.  A foreign
+# architecture's lists also carry amd64 (the host's kbuild tools for a
+# cross build) and, for bookworm, its updates and security suites, as the
+# host's do, so every row boots the same 6.1 release.
 scull_apt() {
-	local release=$1 tool=$2
+	local spec=$1 tool=$2 release arch
 	shift 2
-	if [ "$release" = bookworm ]; then
+	release=${spec%%:*}
+	arch=${spec#"$release"}
+	arch=${arch#:}
+	if [ "$release" = bookworm ] && { [ -z "$arch" ] || [ "$arch" = amd64 ]; }; then
 		"$tool" "$@"
 		return
 	fi
-	local dir=$SCULL_CACHE/apt/$release
+	local dir=$SCULL_CACHE/apt/$release${arch:+-$arch}
+	local archopts=()
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
 	if [ ! -f "$dir/sources.list" ]; then
-		echo "deb http://deb.debian.org/debian $release main" >"$dir/sources.list"
+		{
+			echo "deb http://deb.debian.org/debian $release main"
+			if [ "$release" = bookworm ]; then
+				echo "deb http://deb.debian.org/debian $release-updates main"
+				echo "deb http://deb.debian.org/debian-security $release-security main"
+			fi
+		} >"$dir/sources.list"
+	fi
+	if [ -n "$arch" ]; then
+		archopts=(-o APT::Architecture="$arch" -o APT::Architectures::="$arch"
+			-o APT::Architectures::=amd64 -o Dir::State::status=/dev/null)
 	fi
 	# root owns the private lists, so apt's _apt sandbox cannot write them
 	"$tool" -o APT::Sandbox::User=root \
 		-o Dir::Etc::sourcelist="$dir/sources.list" \
 		-o Dir::Etc::sourceparts=/nonexistent \
 		-o Dir::State::Lists="$dir/lists" \
-		-o Dir::Cache="$dir/cache" "$@"
+		-o Dir::Cache="$dir/cache" "${archopts[@]}" "$@"
+}
+
+# Refresh a private set of package lists (scull_apt SPEC) once a day.  A
+# mirror caught mid-sync can fail one index (seen: bookworm-security's
+# i386 Packages.xz of the wrong size); the other lists still name a
+# consistent set, so that is a warning, not an error, once lists exist.
+scull_apt_update() {
+	local spec=$1 release=${1%%:*} arch dir
+	arch=${spec#"$release"}
+	arch=${arch#:}
+	if [ "$release" = bookworm ] && { [ -z "$arch" ] || [ "$arch" = amd64 ]; }; then
+		return 0
+	fi
+	dir=$SCULL_CACHE/apt/$release${arch:+-$arch}
+	[ -z "$(find "$dir/lists/updated" -mtime -1 2>/dev/null)" ] || return 0
+	mkdir -p "$dir/lists"
+	log "updating the $spec package lists"
+	if ! scull_apt "$spec" apt-get update -q >"$dir.update.log" 2>&1; then
+		ls "$dir"/lists/*_Packages* >/dev/null 2>&1 ||
+			die "apt-get update for $spec failed: $(cat "$dir.update.log")"
+		log "warning: some $spec package lists failed to update:"
+		grep -E '^(E|W):' "$dir.update.log" | head -n 3 >&2
+	fi
+	touch "$dir/lists/updated"
 }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }

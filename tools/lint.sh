@@ -4,6 +4,7 @@
 # The checks the kernel community runs on every patch, on every file here:
 #   checkpatch.pl --strict --no-tree -f   on src/ and include/
 #   sparse (make C=2) and W=1             against the 6.1 headers
+#   W=1 for 32-bit x86                    against Debian 12's 686-pae headers
 #   and every shell script through shellcheck; and make install into a
 #   staging folder ships every file it should, and dkms builds the module.
 # checkpatch comes from Debian's linux-source-6.1, unpacked once into the
@@ -45,6 +46,16 @@ log "sparse (C=2) and W=1"
 eval "$("$SCULL_ROOT/tools/kernel.sh" 6.1)"
 export KVER KDIR KROOT
 if ! SCULL_KBUILD_ARGS=C=2 "$SCULL_ROOT/tools/build-module.sh" "$SCULL_OUT/lint"; then
+	rc=1
+fi
+
+# 32-bit x86 (Debian 12's 686-pae headers, in the i386 chroot): long is
+# 32 bits there, so truncations and 64-bit divisions show up as warnings
+# or modpost errors; W=1 fails on any of them.
+log "W=1 for i386 (32-bit)"
+if ! (eval "$("$SCULL_ROOT/tools/kernel.sh" i386)" &&
+	export KVER KDIR KROOT KCROSS &&
+	"$SCULL_ROOT/tools/build-module.sh" "$SCULL_OUT/lint-i386"); then
 	rc=1
 fi
 

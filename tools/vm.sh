@@ -11,11 +11,16 @@
 #   tools/vm.sh soak     the long randomized runs
 #   tools/vm.sh callcost the cost of one call per device (SCULL_ICOUNT=1:
 #                        in instructions)
+#   tools/vm.sh boot     boot, load and unload scull, power off; BOOTS= times
+#                        in a row (default 20), each boot reported, and a
+#                        last line "N booted, N failed"
 #
-# Environment: KERNEL (default 6.1), TESTS (fnmatch patterns, default all),
+# Environment: KERNEL (default 6.1; any name of scull_kernel_table: 6.1,
+# 6.12, 7.2, i386, arm64), TESTS (fnmatch patterns, default all),
 # TIMEOUT (seconds for the whole guest), QUICK=1 (a short bench),
 # SCULL_ACCEL (kvm or tcg; default kvm when it works here, else tcg),
-# SCULL_CPU (the TCG guest CPU model), SCULL_CMDLINE (kernel arguments in
+# SCULL_CPU (the TCG guest CPU model), SCULL_TCG_THREAD (multi or single),
+# SCULL_QEMU (another QEMU binary), SCULL_CMDLINE (kernel arguments in
 # place of the mode's default), and for soak: SCULL_DIFF_SEEDS,
 # SCULL_DIFF_OPS, SCULL_STRESS_SECONDS.  SCULL_ICOUNT=1 runs the guest
 # on one vCPU under -icount shift=0,sleep=off: its clock counts
@@ -24,7 +29,7 @@ set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: vm.sh check|shell|bench|soak}
+mode=${1:?usage: vm.sh check|shell|bench|soak|boot}
 KERNEL=${KERNEL:-6.1}
 TESTS=${TESTS:-}
 QUICK=${QUICK:-}
@@ -42,14 +47,27 @@ soak) timeout_s=${TIMEOUT:-21600} mem=2048 cmdline=mitigations=off ;;
 callcost) timeout_s=${TIMEOUT:-3600} mem=2048 cmdline= ;;
 bench) timeout_s=${TIMEOUT:-3600} mem=3584 cmdline= ;;
 shell) timeout_s=0 mem=2048 cmdline=mitigations=off ;;
+boot) timeout_s=${TIMEOUT:-300} mem=2048 cmdline=mitigations=off ;;
 *) die "unknown mode '$mode'" ;;
 esac
 cmdline=${SCULL_CMDLINE-$cmdline}
 [ "$mode" = bench ] || cmdline="init_on_alloc=0 $cmdline"
+# what the guest runs: boot is the suite with no test program in it
+guest_mode=$mode
+[ "$mode" != boot ] || guest_mode=check
 
-"$SCULL_ROOT/tools/deps.sh" "$mode"
-eval "$("$SCULL_ROOT/tools/kernel.sh" "$KERNEL")"
-export KVER KIMAGE KMODS KDIR KROOT
+kinfo=$("$SCULL_ROOT/tools/kernel.sh" "$KERNEL") || exit 1
+eval "$kinfo"
+# a kernel built here rather than fetched may leave these out: x86_64
+KDEBARCH=${KDEBARCH:-amd64} KCROSS=${KCROSS:-}
+export KVER KIMAGE KMODS KDIR KROOT KDEBARCH KCROSS
+read -r _ _ qemu_bin _ <<<"$(scull_arch_table "$KDEBARCH")"
+# qemu-system-x86 holds the x86_64 and i386 emulators
+qemu_pkg=
+[ "$KDEBARCH" != arm64 ] || qemu_pkg="qemu-system-arm"
+[ "$mode" != boot ] || deps_mode=check
+# shellcheck disable=SC2086  # no package, or one
+"$SCULL_ROOT/tools/deps.sh" "${deps_mode:-$mode}" $qemu_pkg
 
 out=$SCULL_OUT/$KVER
 run=$out/$mode
@@ -58,14 +76,86 @@ rm -rf "$run"
 mkdir -p "$run"
 
 "$SCULL_ROOT/tools/build-module.sh" "$out/module"
-log "building the guest tests"
-make -s -C "$SCULL_ROOT/tests" O="$out/tests" >&2
+log "building the guest tests ($KDEBARCH)"
+if [ "$KDEBARCH" = amd64 ]; then
+	make -s -C "$SCULL_ROOT/tests" O="$out/tests" >&2
+else
+	# built where the module was, with that architecture's compiler
+	tb=$KROOT/build/scull-tests
+	rm -rf "$tb" "$out/tests"
+	mkdir -p "$tb/include"
+	cp -r "$SCULL_ROOT/tests" "$tb/"
+	cp -r "$SCULL_ROOT/include/uapi" "$tb/include/"
+	chroot "$KROOT" make -s -C /build/scull-tests/tests O=/build/scull-tests/out \
+		TARGET="$KDEBARCH" >&2
+	cp -r "$tb/out" "$out/tests"
+fi
 progs=$(make -s -C "$SCULL_ROOT/tests" print-progs)
+[ "$mode" != boot ] || progs=
+
+# Per architecture: the machine, the CPU model, the console, and where the
+# results and the kernel log leave the guest.
+#
+# x86 (x86_64, i386): under TCG the guest CPU hides ERMS and FSRM: with
+# them the kernel copies to and from user space with "rep movsb", which TCG
+# emulates a byte at a time, making every copy_to_user five times slower
+# than a kernel memcpy (measured: 1 MiB reads of /dev/zero 542 MiB/s with
+# ERMS, 3243 without).  That would distort every comparison between
+# devices in the bench.  Three UARTs: console, results, kernel log.
+#
+# arm64: QEMU's virt board with a Cortex-A72 (the Raspberry Pi 4's core;
+# "max" enables pointer authentication, whose emulation made boot 4x
+# slower here), which also runs AArch32 programs (the compat ioctl test).
+# The board has one UART, the console; results and the kernel log go
+# through two virtio-serial ports.
+accel=tcg
+[ "$KDEBARCH" != amd64 ] || accel=${SCULL_ACCEL:-$("$SCULL_ROOT/tools/kvm-probe.sh")}
+case "$KDEBARCH" in
+amd64 | i386)
+	console=ttyS0
+	results_port=/dev/ttyS1 klog_port=/dev/ttyS2
+	machine=()
+	cpu=${SCULL_CPU:-max,-erms,-fsrm}
+	# TCG's "max" says AuthenticAMD, family 6: a 32-bit kernel takes that
+	# for an Athlon (K7) and warns "This combination of AMD processors is
+	# not suitable for SMP" at every boot
+	[ "$KDEBARCH" != i386 ] || cpu=${SCULL_CPU:-max,vendor=GenuineIntel,-erms,-fsrm}
+	cmdline="tsc=reliable clocksource=tsc $cmdline"
+	;;
+arm64)
+	console=ttyAMA0
+	results_port=/dev/vport0p1 klog_port=/dev/vport0p2
+	machine=(-M virt)
+	cpu=${SCULL_CPU:-cortex-a72}
+	;;
+esac
+# guest_io CONSOLE RESULTS KLOG sets io, the QEMU arguments of the three
+# channels, each "file:PATH" or "null" (the console also "mon:stdio").
+guest_io() {
+	local n=1 spec
+	io=(-serial "$1")
+	case "$KDEBARCH" in
+	arm64)
+		io+=(-device virtio-serial-pci)
+		for spec in "$2" "$3"; do
+			case "$spec" in
+			file:*) io+=(-chardev "file,id=port$n,path=${spec#file:}") ;;
+			*) io+=(-chardev "$spec,id=port$n") ;;
+			esac
+			io+=(-device "virtserialport,chardev=port$n,nr=$n")
+			n=$((n + 1))
+		done
+		;;
+	*) io+=(-serial "$2" -serial "$3") ;;
+	esac
+}
 
 # TESTS reaches the guest's shell single-quoted: patterns, never expanded
 tests_quoted=${TESTS//\'/\'\\\'\'}
 cat >"$run/guest.conf" <<EOF
-MODE=$mode
+MODE=$guest_mode
+RESULTS_PORT=$results_port
+KLOG_PORT=$klog_port
 PROGS="$progs"
 TESTS='$tests_quoted'
 QUICK="$QUICK"
@@ -79,39 +169,46 @@ log "packing the initramfs"
 TESTBIN=$out/tests MODULE=$out/module/scull.ko \
 	"$SCULL_ROOT/tools/initramfs.sh" "$run/initramfs.cpio" "$run/guest.conf"
 
-# Under TCG the guest CPU hides ERMS and FSRM: with them the kernel copies
-# to and from user space with "rep movsb", which TCG emulates a byte at a
-# time, making every copy_to_user five times slower than a kernel memcpy
-# (measured: 1 MiB reads of /dev/zero 542 MiB/s with ERMS, 3243 without).
-# That would distort every comparison between devices in the bench.
-accel=${SCULL_ACCEL:-$("$SCULL_ROOT/tools/kvm-probe.sh")}
+# x86 guests under TCG run Debian 13's QEMU (tools/qemu.sh says why: QEMU
+# 7.2's multi-threaded TCG crashes kernels that live-patch their text),
+# except the bench, whose published figures were measured with Debian
+# 12's.
+if [ "$accel" = tcg ] && [ "$KDEBARCH" != arm64 ] && [ "$mode" != bench ]; then
+	qemu_bin=$("$SCULL_ROOT/tools/qemu.sh" "$qemu_bin")
+fi
 case "$accel" in
 kvm) accel_args=(-accel kvm -cpu host) ;;
-tcg) accel_args=(-accel "tcg,thread=multi" -cpu "${SCULL_CPU:-max,-erms,-fsrm}") ;;
+tcg) accel_args=(-accel "tcg,thread=${SCULL_TCG_THREAD:-multi}" -cpu "$cpu") ;;
 *) die "SCULL_ACCEL must be kvm or tcg" ;;
 esac
 smp=2
 if [ -n "${SCULL_ICOUNT:-}" ]; then
-	accel_args=(-accel "tcg,thread=single" -icount "shift=0,sleep=off"
-		-cpu "${SCULL_CPU:-max,-erms,-fsrm}")
+	# one vCPU, single-threaded TCG, the guest clock counting instructions
+	accel_args=(-accel "tcg,thread=single" -icount "shift=0,sleep=off" -cpu "$cpu")
 	smp=1
 fi
-qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp "$smp"
+qemu=("${SCULL_QEMU:-$qemu_bin}" "${machine[@]}" "${accel_args[@]}" -m "$mem" -smp "$smp"
 	-nodefaults -no-reboot -display none
 	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
-	-append "console=ttyS0 loglevel=5 log_buf_len=16M panic=-1 tsc=reliable clocksource=tsc $cmdline")
+	-append "console=$console loglevel=5 log_buf_len=16M panic=-1 $cmdline")
 
 # One guest at a time on this machine: guests distort each other's timings
 # and share two cores.  A second run (another checkout, a helper) waits.
+# SCULL_GUEST_LOCK names the lock when SCULL_CACHE is elsewhere (a cold
+# cache measured beside the usual one); SCULL_GUEST_LOCKED=1 says the
+# caller holds it already (tools/check-all.sh, for all its rows).
 mkdir -p "$SCULL_CACHE"
-exec 8>"$SCULL_CACHE/guest.lock"
-if ! flock -n 8; then
-	log "another guest is running: waiting for it"
-	flock 8
+if [ "${SCULL_GUEST_LOCKED:-}" != 1 ]; then
+	exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
+	if ! flock -n 8; then
+		log "another guest is running: waiting for it"
+		flock 8
+	fi
 fi
 
 if [ "$mode" = shell ]; then
-	exec "${qemu[@]}" -serial mon:stdio -serial null -serial null
+	guest_io mon:stdio null null
+	exec "${qemu[@]}" "${io[@]}"
 fi
 
 if [ "$mode" = bench ]; then
@@ -121,26 +218,59 @@ if [ "$mode" = bench ]; then
 	qemu+=(-drive "file=$run/results.img,format=raw,if=virtio")
 fi
 
-: >"$run/results.txt"
-log "booting $KVER ($mode, $accel); guest log: $run/console.log"
-timeout --kill-after=10 "$timeout_s" "${qemu[@]}" \
-	-serial "file:$run/console.log" -serial "file:$run/results.txt" \
-	-serial "file:$run/kmsg.txt" </dev/null >"$run/qemu.log" 2>&1 &
-qpid=$!
+# One boot: the guest's lines streamed as they come through
+# tools/collect.sh, which checks and counts them.  Returns
+# non-zero when anything failed.
+boot_guest() {
+	local rc qrc
+	: >"$run/results.txt"
+	rm -f "$run/console.log" "$run/kmsg.txt"
+	guest_io "file:$run/console.log" "file:$run/results.txt" "file:$run/kmsg.txt"
+	timeout --kill-after=10 "$timeout_s" "${qemu[@]}" "${io[@]}" \
+		</dev/null >"$run/qemu.log" 2>&1 &
+	qpid=$!
+	set +e
+	tail -n +1 -F --pid="$qpid" "$run/results.txt" 2>/dev/null |
+		"$SCULL_ROOT/tools/collect.sh" "$guest_mode" "$run"
+	rc=$?
+	wait "$qpid"
+	qrc=$?
+	set -e
+	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+		echo "guest did not finish within ${timeout_s}s: killed" >&2
+		[ "$rc" -ne 0 ] || rc=1
+	fi
+	return "$rc"
+}
 
-# Stream the guest's lines as they come, and let tools/collect.sh
-# check and count them.
-set +e
-tail -n +1 -F --pid="$qpid" "$run/results.txt" 2>/dev/null |
-	"$SCULL_ROOT/tools/collect.sh" "$mode" "$run"
-rc=$?
-wait "$qpid"
-qrc=$?
-set -e
-if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
-	echo "guest did not finish within ${timeout_s}s: killed" >&2
-	[ "$rc" -ne 0 ] || rc=1
+if [ "$mode" = boot ]; then
+	# Boots in a row, each its own guest (20 take about as long as one
+	# make check, so the lock is held throughout).
+	boots=${BOOTS:-20} booted=0 failed=0
+	log "booting $KVER $boots times ($accel); guest logs: $run/"
+	for i in $(seq "$boots"); do
+		start=$(date +%s)
+		if boot_guest >"$run/boot-$i.tap" 2>&1; then
+			booted=$((booted + 1))
+			echo "boot $i/$boots: ok ($(($(date +%s) - start)) s)"
+		else
+			failed=$((failed + 1))
+			cp "$run/console.log" "$run/boot-$i.console.log" 2>/dev/null || true
+			echo "boot $i/$boots: FAILED ($(($(date +%s) - start)) s): $(grep -m 1 '^not ok' "$run/boot-$i.tap")"
+			grep '^# ' "$run/boot-$i.tap" | head -n 12
+			echo "  console log: $run/boot-$i.console.log"
+		fi
+	done
+	echo "$booted booted, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
 fi
+
+log "booting $KVER ($mode, $KDEBARCH, $accel); guest log: $run/console.log"
+set +e
+boot_guest
+rc=$?
+set -e
 if [ "$mode" = bench ]; then
 	# the guest left a tar of its results on the virtio disk
 	results=$SCULL_OUT/bench/$(date +%Y%m%d-%H%M%S)-$KVER${QUICK:+-quick}
