@@ -153,8 +153,10 @@ static loff_t scull_seek_data_hole(struct scull_store *st, loff_t off,
 }
 
 /*
- * The position may go anywhere from 0 to MAX_LFS_FILESIZE, past the size
- * and the limit as in a file; a result out of that range, or one that
+ * The position may go anywhere from 0 to LLONG_MAX, past the size and the
+ * limit as in a file, on 32-bit kernels too: nothing here indexes by it
+ * beyond the size, which the limit bounds (MAX_LFS_FILESIZE is the page
+ * cache's bound, 16 TiB there).  A result out of that range, or one that
  * would overflow, is -EINVAL.
  */
 static loff_t scull_llseek(struct file *filp, loff_t off, int whence)
@@ -186,7 +188,7 @@ static loff_t scull_llseek(struct file *filp, loff_t off, int whence)
 	default:
 		return -EINVAL;
 	}
-	return vfs_setpos(filp, pos, MAX_LFS_FILESIZE);
+	return vfs_setpos(filp, pos, LLONG_MAX);
 }
 
 /* Like a regular file: always readable and writable. */

@@ -93,7 +93,8 @@ MODULE_PARM_DESC(scull_qset, "Quanta in a quantum set (default 512, at most 6553
  * @n: the value
  *
  * Return: 0, or -EINVAL when @val is not such a count or is above
- * MAX_LFS_FILESIZE.
+ * LLONG_MAX, on every kernel (a 32-bit kernel's geometry may allow less,
+ * which scull_geometry_check() tells).
  */
 int scull_parse_size(const char *val, unsigned long long *n)
 {
@@ -102,7 +103,7 @@ int scull_parse_size(const char *val, unsigned long long *n)
 	*n = memparse(val, &end);
 	if (*end == '\n')
 		end++;
-	if (end == val || *end || *n > MAX_LFS_FILESIZE)
+	if (end == val || *end || *n > LLONG_MAX)
 		return -EINVAL;
 	return 0;
 }
@@ -120,7 +121,7 @@ static int scull_param_size_set(const char *val, const struct kernel_param *kp)
 
 	if (scull_parse_size(val, &n) || n < p->min) {
 		pr_err("invalid %s=%s: expected a size from %llu to %lld bytes, with an optional K, M or G\n",
-		       kp->name, val, p->min, (long long)MAX_LFS_FILESIZE);
+		       kp->name, val, p->min, LLONG_MAX);
 		return -EINVAL;
 	}
 	*p->value = n;

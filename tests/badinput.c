@@ -107,7 +107,8 @@ static long long nr_255(int fd) { return ioctl(fd, _IO(SCULL_IOC_MAGIC, 255)); }
 static long long magic_j(int fd) { return ioctl(fd, _IO('j', 7)); }
 static long long dir_read_set(int fd) { int v = 1; return ioctl(fd, _IOR(SCULL_IOC_MAGIC, 1, int), &v); }
 static long long dir_write_get(int fd) { int v = 1; return ioctl(fd, _IOW(SCULL_IOC_MAGIC, 5, int), &v); }
-static long long size_long(int fd) { long v = 1; return ioctl(fd, _IOW(SCULL_IOC_MAGIC, 1, long), &v); }
+/* long long: on 32-bit a long has an int's size, and the command is S */
+static long long size_long(int fd) { long long v = 1; return ioctl(fd, _IOW(SCULL_IOC_MAGIC, 1, long long), &v); }
 static long long dir_none_exchange(int fd) { return ioctl(fd, _IO(SCULL_IOC_MAGIC, 9)); }
 
 /* Unprivileged geometry changes (run as a member of the scull group). */
@@ -156,10 +157,22 @@ static long long write_kernel(int fd) { return pwrite(fd, KADDR, 100, 10); }
 static long long read_kernel(int fd) { return pread(fd, KADDR, 100, 0); }
 static long long read_readonly(int fd) { return pread(fd, ro_page(), 100, 0); }
 
+/*
+ * copy_from_user() promises the bytes it reports, not every byte before
+ * the fault: 32-bit x86's may stop a few bytes short of it.  There a short
+ * count is topped up from the same (readable) bytes by a second call, so
+ * the row still checks one exact result and every stored byte.
+ */
+#define COPY_SLACK	(sizeof(long) == 4 ? 64 : 0)
+
 static long long write_half(int fd)
 {
-	unsigned char back[4096];
-	long r = pwrite(fd, half_valid(), 8192, DATA_SIZE);
+	unsigned char back[4096], *src = half_valid();
+	long r = pwrite(fd, src, 8192, DATA_SIZE);
+
+	if (r >= 4096 - (long)COPY_SLACK && r < 4096 &&
+	    pwrite(fd, src + r, 4096 - r, DATA_SIZE + r) == 4096 - r)
+		r = 4096;
 
 	/* the first page arrived, exactly */
 	pread_exact(fd, back, 4096, DATA_SIZE);
@@ -232,7 +245,7 @@ static const struct row rows[] = {
 	{ "magic 'j'", magic_j, -1, ENOTTY },
 	{ "set with the read direction", dir_read_set, -1, ENOTTY },
 	{ "get with the write direction", dir_write_get, -1, ENOTTY },
-	{ "set with a long argument", size_long, -1, ENOTTY },
+	{ "set with a long long argument", size_long, -1, ENOTTY },
 	{ "exchange without a direction", dir_none_exchange, -1, ENOTTY },
 	{ "unprivileged reset", u_reset, -1, EPERM, MEMBER },
 	{ "unprivileged set", u_set, -1, EPERM, MEMBER },

@@ -12,7 +12,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,16 +20,6 @@
 #include "util.h"
 
 #define G (1LL << 30)
-
-/* Whether the running kernel is a 32-bit one. */
-static int kernel_is_32bit(void)
-{
-	struct utsname u;
-
-	ASSERT_OK(uname(&u));
-	return !strcmp(u.machine, "i686") || !strcmp(u.machine, "i586") ||
-	       !strcmp(u.machine, "i386") || !strncmp(u.machine, "armv", 4);
-}
 
 TEST(tiny_geometry_and_8g_limit)
 {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -391,6 +392,15 @@ void nodes_check(unsigned int first_minor)
 		ASSERT_EQ(gid, st.st_gid);
 		ASSERT_EQ(0, st.st_uid);
 	}
+}
+
+int kernel_is_32bit(void)
+{
+	struct utsname u;
+
+	ASSERT_OK(uname(&u));
+	return !strcmp(u.machine, "i686") || !strcmp(u.machine, "i586") ||
+	       !strcmp(u.machine, "i386") || !strncmp(u.machine, "armv", 4);
 }
 
 int module_loaded(void)

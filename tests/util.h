@@ -80,6 +80,8 @@ void kmsg_since(const char *marker, char *buf, size_t size);
 void kmsg_find(const char *needle, char *line, size_t size);
 
 int module_loaded(void);
+/* Whether the running kernel is a 32-bit one (uname's machine). */
+int kernel_is_32bit(void);
 /* Nothing of scull is registered anywhere: module, major, class, /proc
  * files, nodes.
  */
