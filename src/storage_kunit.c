@@ -292,6 +292,7 @@ static struct kunit_suite scull_storage_suite = {
 	.name = "scull_storage",
 	.test_cases = scull_storage_cases,
 };
+
 kunit_test_suite(scull_storage_suite);
 
 MODULE_DESCRIPTION("KUnit tests of scull's storage layer");
