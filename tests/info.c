@@ -180,7 +180,7 @@ TEST(modinfo_describes_module)
 	ASSERT_STR_EQ("LDD3's scull: memory-backed devices /dev/scull0..N-1\n", out);
 	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | cut -d: -f1"));
 	ASSERT_STR_EQ("scull_major\nscull_minor\nscull_nr_devs\nscull_quantum\n"
-		      "scull_qset\nscull_size_limit\n", out);
+		      "scull_qset\nscull_size_limit\nscull_capacity\n", out);
 	/* every parameter states its default */
 	ASSERT_EQ(1, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | grep -vc default"));
 	ASSERT_STR_EQ("0\n", out);

@@ -65,7 +65,7 @@ read -r _ _ qemu_bin _ <<<"$(scull_arch_table "$KDEBARCH")"
 # qemu-system-x86 holds the x86_64 and i386 emulators
 qemu_pkg=
 [ "$KDEBARCH" != arm64 ] || qemu_pkg="qemu-system-arm"
-[ "$mode" != boot ] || deps_mode=check
+case "$mode" in boot | callcost) deps_mode=check ;; esac
 # shellcheck disable=SC2086  # no package, or one
 "$SCULL_ROOT/tools/deps.sh" "${deps_mode:-$mode}" $qemu_pkg
 
