@@ -276,8 +276,7 @@ TEST_TIMEOUT(ramdisk_fio_job_runs_unmodified, 900)
 	/*
 	 * jobs, errors, jobs that moved some bytes and at most their 1 MiB
 	 * (a randrw job need not move exactly its size: 976 KiB on average
-	 * here), short
-	 * and dropped I/Os
+	 * here), short and dropped I/Os
 	 */
 	ASSERT_STR_EQ("1024\t0\t1024\t0\n", out);
 	ASSERT_EQ(M, dev_size(0));
