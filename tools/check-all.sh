@@ -36,11 +36,7 @@ dir=$SCULL_OUT/check-all
 mkdir -p "$dir" "$SCULL_CACHE"
 
 if [ "${SCULL_GUEST_LOCKED:-}" != 1 ]; then
-	exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
-	if ! flock -n 8; then
-		log "another guest is running: waiting for it"
-		flock 8
-	fi
+	scull_guest_lock
 	export SCULL_GUEST_LOCKED=1
 fi
 lines=()

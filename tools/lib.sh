@@ -119,3 +119,41 @@ scull_apt_update() {
 }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# scull_guest_lock: take the machine's guest lock on fd 8, first come,
+# first served (one guest at a time: guests share two cores and distort
+# each other's timings).  A waiter holds a ticket -- a file it keeps locked
+# while it lives -- in the lock's queue folder, and takes the lock once its
+# ticket is the oldest live one.  flock alone wakes waiters in no order,
+# and a runner that takes the lock again at once starves the others.
+# SCULL_GUEST_LOCK names the lock when SCULL_CACHE is elsewhere (a cold
+# cache measured beside the usual one).
+scull_guest_lock() {
+	local lock=${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}
+	local queue=$lock.queue ticket f said=
+	mkdir -p "$queue"
+	# locked before it is visible, so no waiter takes it for a dead one
+	ticket=$queue/$(date +%s%N)-$$
+	exec 7>"$ticket.new"
+	flock 7
+	mv "$ticket.new" "$ticket"
+	while :; do
+		for f in "$queue"/*; do
+			case "$f" in *.new) continue ;; esac
+			[ "$f" != "$ticket" ] || break 2
+			# a ticket nobody holds is left from a run that died
+			if flock -n "$f" true 2>/dev/null; then
+				rm -f "$f"
+				continue
+			fi
+			break
+		done
+		[ -n "$said" ] || log "another guest is running or waiting: queued"
+		said=1
+		sleep 1
+	done
+	exec 8>"$lock"
+	flock 8		# a runner that predates the queue may still hold it
+	rm -f "$ticket"
+	exec 7>&-
+}

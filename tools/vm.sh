@@ -192,19 +192,11 @@ qemu=("${SCULL_QEMU:-$qemu_bin}" "${machine[@]}" "${accel_args[@]}" -m "$mem" -s
 	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
 	-append "console=$console loglevel=5 log_buf_len=16M panic=-1 $cmdline")
 
-# One guest at a time on this machine: guests distort each other's timings
-# and share two cores.  A second run (another checkout, a helper) waits.
-# SCULL_GUEST_LOCK names the lock when SCULL_CACHE is elsewhere (a cold
-# cache measured beside the usual one); SCULL_GUEST_LOCKED=1 says the
-# caller holds it already (tools/check-all.sh, for all its rows).
+# One guest at a time on this machine, in the order they asked
+# (scull_guest_lock); SCULL_GUEST_LOCKED=1 says the caller holds the lock
+# already (tools/check-all.sh, for all its rows).
 mkdir -p "$SCULL_CACHE"
-if [ "${SCULL_GUEST_LOCKED:-}" != 1 ]; then
-	exec 8>"${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}"
-	if ! flock -n 8; then
-		log "another guest is running: waiting for it"
-		flock 8
-	fi
-fi
+[ "${SCULL_GUEST_LOCKED:-}" = 1 ] || scull_guest_lock
 
 if [ "$mode" = shell ]; then
 	guest_io mon:stdio null null
