@@ -6,6 +6,7 @@
 #   make KERNELRELEASE=<ver>  ... for another installed kernel (or KDIR=<tree>)
 #   sudo make install         modules_install + depmod + udev rule + scripts
 #   make check                the whole suite inside a booted kernel (QEMU)
+#   make check-debug          ... on a sanitizer kernel, with fault injection
 #   make bench                fio: scull against the kernel's memory devices
 #   make vm-shell             a root shell in the test guest, scull loaded
 #   make lint                 checkpatch --strict, sparse, W=1, shellcheck
@@ -67,6 +68,11 @@ endif
 check:
 	tools/vm.sh check
 
+# the suite on a KASAN/lockdep/kmemleak/fault-injection kernel built from
+# Debian's 6.1 source (tools/debug-kernel.sh, cached)
+check-debug:
+	KERNEL=debug tools/vm.sh check
+
 vm-shell:
 	tools/vm.sh shell
 
@@ -79,4 +85,4 @@ soak:
 lint:
 	tools/lint.sh
 
-.PHONY: all modules clean distclean install uninstall check vm-shell bench soak lint
+.PHONY: all modules clean distclean install uninstall check check-debug vm-shell bench soak lint

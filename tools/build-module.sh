@@ -25,7 +25,10 @@ else
 fi
 rm -rf "$src"
 mkdir -p "$src" "$out"
-cp -r "$SCULL_ROOT/Kbuild" "$SCULL_ROOT/src" "$SCULL_ROOT/include" "$src/"
+# SCULL_SRC builds another copy of the sources (a planted bug, in a
+# scratch folder holding Kbuild, src/ and include/)
+from=${SCULL_SRC:-$SCULL_ROOT}
+cp -r "$from/Kbuild" "$from/src" "$from/include" "$src/"
 
 # SCULL_KBUILD_ARGS adds to the make line (tools/lint.sh passes C=2)
 # shellcheck disable=SC2206  # a list of make arguments

@@ -5,7 +5,8 @@
 #
 #   tools/kernel.sh KERNEL
 #
-# KERNEL is a name from scull_kernel_table (6.1, 6.12, 7.2 or a suite name).
+# KERNEL is a name from scull_kernel_table (6.1, 6.12, 7.2 or a suite name),
+# or debug: tools/debug-kernel.sh builds that one from source.
 # The image package is unpacked under $SCULL_CACHE/kernels/<version>/, never
 # installed into /boot.  Headers: for the host's release they are installed
 # on the host; for another release they live in a chroot of that release
@@ -22,8 +23,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 name=${1:?usage: kernel.sh KERNEL}
+# debug: the sanitizer kernel built from Debian's 6.1 source (check-debug)
+if [ "$name" = debug ]; then
+	exec "$(dirname "$0")/debug-kernel.sh"
+fi
 read -r release on_host cc <<<"$(scull_kernel_table "$name")" ||
-	die "unknown KERNEL=$name (known: 6.1, 6.12, 7.2)"
+	die "unknown KERNEL=$name (known: 6.1, 6.12, 7.2, debug)"
 
 # The package lists of a foreign release are refreshed once a day.
 if [ "$release" != bookworm ]; then

@@ -18,6 +18,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 #   host:    "yes" when the host (Debian 12) builds against it directly;
 #            otherwise modules build in a chroot of that release
 #   cc:      the compiler its headers need
+# (KERNEL=debug is not a Debian image: tools/kernel.sh hands it to
+# tools/debug-kernel.sh, which builds it from linux-source-6.1.)
 scull_kernel_table() {
 	case "$1" in
 	6.1 | bookworm) echo "bookworm yes gcc-12" ;;

@@ -10,12 +10,14 @@
 #   tools/vm.sh bench    the fio benchmark (tools/guest/bench.sh)
 #   tools/vm.sh soak     the long randomized runs
 #
-# Environment: KERNEL (default 6.1), TESTS (fnmatch patterns, default all),
+# Environment: KERNEL (default 6.1; debug: the sanitizer kernel), TESTS (fnmatch patterns, default all),
 # TIMEOUT (seconds for the whole guest), QUICK=1 (a short bench),
 # SCULL_ACCEL (kvm or tcg; default kvm when it works here, else tcg),
 # SCULL_CPU (the TCG guest CPU model), SCULL_CMDLINE (kernel arguments in
-# place of the mode's default), and for soak: SCULL_DIFF_SEEDS,
-# SCULL_DIFF_OPS, SCULL_STRESS_SECONDS.
+# place of the mode's default), SCULL_SRC (build scull.ko from another copy
+# of Kbuild, src/ and include/: a planted bug), and for soak:
+# SCULL_DIFF_SEEDS, SCULL_DIFF_OPS, SCULL_STRESS_SECONDS; SCULL_TEST_SCALE
+# (percent of the suite's largest workloads; 5 on KERNEL=debug).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +38,17 @@ bench) timeout_s=${TIMEOUT:-3600} mem=3584 cmdline= ;;
 shell) timeout_s=0 mem=2048 cmdline=mitigations=off ;;
 *) die "unknown mode '$mode'" ;;
 esac
+# The sanitizer kernel (KERNEL=debug): any WARN, oops or KASAN report
+# stops the guest there, with the report on the console; all memory is
+# left unzeroed so reads of uninitialised memory show; a large log keeps
+# every report.  Everything runs several times slower.
+# SCULL_TEST_SCALE (percent) shrinks the workloads that allocate the most
+# (tests/util.h: scaled()) so that each test fits its time limit there.
+if [ "$KERNEL" = debug ]; then
+	cmdline="$cmdline panic_on_warn=1 oops=panic kasan.fault=panic init_on_alloc=0 log_buf_len=16M"
+	[ "$mode" != check ] || timeout_s=${TIMEOUT:-5400}
+	SCULL_TEST_SCALE=${SCULL_TEST_SCALE:-5}
+fi
 cmdline=${SCULL_CMDLINE-$cmdline}
 
 "$SCULL_ROOT/tools/deps.sh" "$mode"
@@ -60,8 +73,8 @@ TESTS="$TESTS"
 QUICK="$QUICK"
 KVER="$KVER"
 EOF
-# the soak's knobs, when given; their defaults are the guest programs'
-for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS; do
+# the soak's knobs and the scale, when given; the guest programs have defaults
+for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS SCULL_TEST_SCALE; do
 	[ -z "${!v:-}" ] || echo "$v=\"${!v}\"" >>"$run/guest.conf"
 done
 log "packing the initramfs"
