@@ -19,6 +19,9 @@ tap() {
 }
 
 echo "TAP version 13"
+# kmemleak (debug kernel only): forget boot's objects, check after the
+# suite and after unloading
+sh guest/kmemleak.sh start
 tap guest.scull_load ./scull_load
 for prog in $PROGS; do
 	# shellcheck disable=SC2086  # TESTS is a list of patterns
@@ -26,4 +29,6 @@ for prog in $PROGS; do
 done
 # the module tests end with scull unloaded: load it back to unload it
 [ -d /sys/module/scull ] || ./scull_load >/dev/null
+sh guest/kmemleak.sh check after_suite
 tap guest.scull_unload ./scull_unload
+sh guest/kmemleak.sh check after_unload
