@@ -8,6 +8,7 @@
 #   make check                the whole suite inside a booted kernel (QEMU)
 #   make check-all            ... on every kernel and architecture claimed
 #                             (6.1, 6.12, 7.2 on x86_64; 6.1 on i386, arm64)
+#   make check-debug          ... on a sanitizer kernel, with fault injection
 #   make bench                fio: scull against the kernel's memory devices
 #   make vm-shell             a root shell in the test guest, scull loaded
 #   make lint                 checkpatch --strict, sparse, W=1, shellcheck
@@ -83,6 +84,11 @@ boot-loop:
 boot-all:
 	tools/check-all.sh --boot
 
+# the suite on a KASAN/lockdep/kmemleak/fault-injection kernel built from
+# Debian's 6.1 source (tools/debug-kernel.sh, cached)
+check-debug:
+	KERNEL=debug tools/vm.sh check
+
 vm-shell:
 	tools/vm.sh shell
 
@@ -95,5 +101,5 @@ soak:
 lint:
 	tools/lint.sh
 
-.PHONY: all modules clean distclean install uninstall check check-all boot-loop boot-all vm-shell \
-	bench soak lint
+.PHONY: all modules clean distclean install uninstall check check-all check-debug boot-loop \
+	boot-all vm-shell bench soak lint

@@ -144,6 +144,15 @@ void *xmalloc(size_t len)
 	return p;
 }
 
+long scaled(long n)
+{
+	const char *env = getenv("SCULL_TEST_SCALE");
+	long pct = env ? atol(env) : 100;
+
+	n = n * (pct > 0 ? pct : 100) / 100;
+	return n > 0 ? n : 1;
+}
+
 ssize_t read_text(const char *path, char *buf, size_t size)
 {
 	size_t len = 0;

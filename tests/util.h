@@ -44,6 +44,12 @@ void pread_exact(int fd, void *buf, size_t len, off_t off);
 
 void *xmalloc(size_t len);
 
+/*
+ * A workload size scaled by SCULL_TEST_SCALE percent (default 100; the
+ * sanitizer kernel of make check-debug runs smaller ones), at least 1.
+ */
+long scaled(long n);
+
 /* sysfs / procfs values. */
 long long read_ll(const char *path);
 /* Read a whole small file into buf (NUL-terminated); returns its length. */

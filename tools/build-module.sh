@@ -29,7 +29,10 @@ else
 fi
 rm -rf "$src"
 mkdir -p "$src" "$out"
-cp -r "$SCULL_ROOT/Kbuild" "$SCULL_ROOT/src" "$SCULL_ROOT/include" "$src/"
+# SCULL_SRC builds another copy of the sources (a planted bug, in a
+# scratch folder holding Kbuild, src/ and include/)
+from=${SCULL_SRC:-$SCULL_ROOT}
+cp -r "$from/Kbuild" "$from/src" "$from/include" "$src/"
 
 # SCULL_KBUILD_ARGS adds to the make line (tools/lint.sh passes C=2)
 # shellcheck disable=SC2206  # a list of make arguments
@@ -53,3 +56,6 @@ if [ "$rc" -ne 0 ] || grep -qiE 'warning:' "$out/build.log"; then
 	die "building scull.ko for $KVER failed or warned (log: $out/build.log)"
 fi
 cp "$src/scull.ko" "$out/scull.ko"
+# the KUnit suite's module, built where the kernel has KUnit
+rm -f "$out/scull_kunit.ko"
+[ ! -f "$src/scull_kunit.ko" ] || cp "$src/scull_kunit.ko" "$out/scull_kunit.ko"

@@ -5,7 +5,7 @@
 #
 #   tools/deps.sh MODE [extra-package ...]
 #
-# MODE is check, shell, bench, soak or lint.  As root on Debian, missing
+# MODE is check, shell, bench, soak, lint or debug-kernel.  As root on Debian, missing
 # packages are installed with apt-get (one `apt-get update` first when the
 # install needs it).  Otherwise the exact command to run is printed and the
 # script fails.
@@ -23,6 +23,8 @@ case "$mode" in
 check | shell | soak) pkgs="$vm_pkgs" ;;
 bench) pkgs="$vm_pkgs gnuplot-nox" ;;
 lint) pkgs="sparse shellcheck linux-source-6.1 dkms gcc make libc6-dev perl xz-utils" ;;
+# tools/debug-kernel.sh: Debian's kernel source and what building it takes
+debug-kernel) pkgs="linux-source-6.1 gcc make libc6-dev perl xz-utils bc bison flex libelf-dev libssl-dev kmod" ;;
 *) die "unknown mode '$mode'" ;;
 esac
 pkgs="$pkgs $*"

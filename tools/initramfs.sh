@@ -247,6 +247,9 @@ install -m 0755 "$SCULL_ROOT/tools/guest-init" "$r/init"
 install -m 0755 "$SCULL_ROOT/scull_load" "$SCULL_ROOT/scull_unload" "$r/opt/scull/"
 install -m 0644 "$MODULE" "$r/opt/scull/scull.ko"
 install -m 0644 "$MODULE" "$r/usr/lib/modules/$KVER/updates/scull.ko"
+# the storage layer's KUnit suite, where the kernel has KUnit
+kunit=$(dirname "$MODULE")/scull_kunit.ko
+[ ! -f "$kunit" ] || install -m 0644 "$kunit" "$r/opt/scull/scull_kunit.ko"
 cp -r "$SCULL_ROOT/udev" "$SCULL_ROOT/fio" "$r/opt/scull/"
 install -m 0644 "$SCULL_ROOT"/udev/*.rules "$r/usr/lib/udev/rules.d/"
 cp -r "$TESTBIN"/. "$r/opt/scull/tests/"

@@ -6,7 +6,7 @@
 #   tools/kernel.sh KERNEL
 #
 # KERNEL is a name from scull_kernel_table (6.1, 6.12, 7.2, i386, arm64 or a
-# suite name).  The image package is unpacked under
+# suite name), or debug: tools/debug-kernel.sh builds that one from source.  The image package is unpacked under
 # $SCULL_CACHE/kernels/<version>/, never installed into /boot.  Headers: for
 # the host's release and architecture they are installed on the host; for a
 # chroot build they live in a chroot of that release and architecture under
@@ -28,8 +28,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 name=${1:?usage: kernel.sh KERNEL}
+# debug: the sanitizer kernel built from Debian's 6.1 source (check-debug)
+if [ "$name" = debug ]; then
+	exec "$(dirname "$0")/debug-kernel.sh"
+fi
 read -r release arch flavour build cc <<<"$(scull_kernel_table "$name")" ||
-	die "unknown KERNEL=$name (known: $SCULL_ALL_KERNELS)"
+	die "unknown KERNEL=$name (known: $SCULL_ALL_KERNELS debug)"
 read -r _ _ _ cross <<<"$(scull_arch_table "$arch")"
 [ "$cross" != - ] || cross=
 # the package lists this kernel comes from: "trixie", "bookworm:i386"...

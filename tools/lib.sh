@@ -27,6 +27,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 #            amd64 kbuild tools (Debian ships linux-kbuild for the build
 #            machine's architecture for exactly that)
 #   cc:      the compiler its headers need
+# (KERNEL=debug is not a Debian image: tools/kernel.sh hands it to
+# tools/debug-kernel.sh, which builds it from linux-source-6.1.)
 scull_kernel_table() {
 	case "$1" in
 	6.1 | bookworm) echo "bookworm amd64 cloud-amd64 host gcc-12" ;;

@@ -16,15 +16,18 @@
 #                        last line "N booted, N failed"
 #
 # Environment: KERNEL (default 6.1; any name of scull_kernel_table: 6.1,
-# 6.12, 7.2, i386, arm64), TESTS (fnmatch patterns, default all),
-# TIMEOUT (seconds for the whole guest), QUICK=1 (a short bench),
-# SCULL_ACCEL (kvm or tcg; default kvm when it works here, else tcg),
-# SCULL_CPU (the TCG guest CPU model), SCULL_TCG_THREAD (multi or single),
-# SCULL_QEMU (another QEMU binary), SCULL_CMDLINE (kernel arguments in
-# place of the mode's default), and for soak: SCULL_DIFF_SEEDS,
-# SCULL_DIFF_OPS, SCULL_STRESS_SECONDS.  SCULL_ICOUNT=1 runs the guest
-# on one vCPU under -icount shift=0,sleep=off: its clock counts
-# instructions, so timed figures become instruction counts.
+# 6.12, 7.2, i386, arm64; or debug, the sanitizer kernel), TESTS (fnmatch
+# patterns, default all), TIMEOUT (seconds for the whole guest), QUICK=1
+# (a short bench), SCULL_ACCEL (kvm or tcg; default kvm when it works
+# here, else tcg), SCULL_CPU (the TCG guest CPU model), SCULL_TCG_THREAD
+# (multi or single), SCULL_QEMU (another QEMU binary), SCULL_CMDLINE
+# (kernel arguments in place of the mode's default), SCULL_SRC (build
+# scull.ko from another copy of Kbuild, src/ and include/: a planted bug),
+# SCULL_TEST_SCALE (percent of the suite's largest workloads; 5 on
+# KERNEL=debug), and for soak: SCULL_DIFF_SEEDS, SCULL_DIFF_OPS,
+# SCULL_STRESS_SECONDS.  SCULL_ICOUNT=1 runs the guest on one vCPU under
+# -icount shift=0,sleep=off: its clock counts instructions, so timed
+# figures become instruction counts.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +53,17 @@ shell) timeout_s=0 mem=2048 cmdline=mitigations=off ;;
 boot) timeout_s=${TIMEOUT:-300} mem=2048 cmdline=mitigations=off ;;
 *) die "unknown mode '$mode'" ;;
 esac
+# The sanitizer kernel (KERNEL=debug): any WARN, oops or KASAN report
+# stops the guest there, with the report on the console (every guest but
+# the bench's boots with init_on_alloc=0, so reads of uninitialised
+# memory show, and a large log).  Everything runs several times slower.
+# SCULL_TEST_SCALE (percent) shrinks the workloads that allocate the most
+# (tests/util.h: scaled()) so that each test fits its time limit there.
+if [ "$KERNEL" = debug ]; then
+	cmdline="$cmdline panic_on_warn=1 oops=panic kasan.fault=panic"
+	[ "$mode" != check ] || timeout_s=${TIMEOUT:-5400}
+	SCULL_TEST_SCALE=${SCULL_TEST_SCALE:-5}
+fi
 cmdline=${SCULL_CMDLINE-$cmdline}
 [ "$mode" = bench ] || cmdline="init_on_alloc=0 $cmdline"
 # what the guest runs: boot is the suite with no test program in it
@@ -161,8 +175,8 @@ TESTS='$tests_quoted'
 QUICK="$QUICK"
 KVER="$KVER"
 EOF
-# the soak's knobs, when given; their defaults are the guest programs'
-for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS; do
+# the soak's knobs and the scale, when given; the guest programs have defaults
+for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS SCULL_TEST_SCALE; do
 	[ -z "${!v:-}" ] || echo "$v=\"${!v}\"" >>"$run/guest.conf"
 done
 log "packing the initramfs"

@@ -25,13 +25,35 @@ if [ -z "$selected" ]; then
 	ktap_finished
 	exit
 fi
-ktap_set_plan $(($(echo "$selected" | wc -l) + 2))
+# The sanitizer kernel's extras (KERNEL=debug): kmemleak after the suite
+# and after unloading, and the storage layer's KUnit suite (scull_kunit.ko
+# is built only against a kernel with KUnit).
+# shellcheck source=tools/guest/kmemleak.sh
+. guest/kmemleak.sh
+kmemleak=$(kmemleak_present && echo 2 || echo 0)
+kunit=0
+if [ -f scull_kunit.ko ]; then
+	kunit=1
+	if [ -n "$TESTS" ]; then
+		kunit=0
+		name=kunit
+		for p in $TESTS; do
+			# shellcheck disable=SC2254  # a pattern, as the programs match it
+			case $name in $p) kunit=1 ;; esac
+		done
+	fi
+fi
+ktap_set_plan $(($(echo "$selected" | wc -l) + 2 + kmemleak + kunit))
+[ "$kmemleak" -eq 0 ] || kmemleak_start
 ktap_test_result guest.scull_load ./scull_load
+[ "$kunit" -eq 0 ] || ktap_run_prog kunit sh guest/kunit.sh
 for prog in $selected; do
 	# shellcheck disable=SC2086
 	ktap_run_prog "$prog" ./tests/"$prog" $TESTS
 done
 # the module tests end with scull unloaded: load it back to unload it
 [ -d /sys/module/scull ] || ./scull_load >/dev/null
+[ "$kmemleak" -eq 0 ] || kmemleak_check after_suite
 ktap_test_result guest.scull_unload ./scull_unload
+[ "$kmemleak" -eq 0 ] || kmemleak_check after_unload
 ktap_finished

@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# kmemleak in the guest of `make check-debug`, for check.sh to source
+# (after ktap.sh):
+#
+#   kmemleak_present         whether this kernel has kmemleak (Debian's
+#                            does not)
+#   kmemleak_start           forget what is unreferenced already (boot)
+#   kmemleak_check NAME      scan; one result "debug.kmemleak_NAME", failed
+#                            when an unreferenced object was allocated by
+#                            scull, with its report
+#
+# An object is scull's when a line of its backtrace names a scull function
+# ("[scull]" while the module is loaded, or a scull_ function) or is a bare
+# address: code of a module unloaded since, and in the test guest scull is
+# the only module that comes and goes.  Other unreferenced objects (the
+# kernel's own false positives) are counted, not failed.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+kmemleak_present() {
+	[ -w "$KMEMLEAK" ]
+}
+
+# Two scans: an object must be seen unreferenced, and be older than
+# kmemleak's minimum age (5 s), to be reported.
+kmemleak_scan() {
+	sleep 5
+	echo scan >"$KMEMLEAK"
+	echo scan >"$KMEMLEAK"
+}
+
+kmemleak_start() {
+	kmemleak_scan
+	echo clear >"$KMEMLEAK"
+}
+
+kmemleak_check() {
+	kmemleak_name=$1
+	kmemleak_scan
+	kmemleak_report=/tmp/kmemleak.$kmemleak_name
+	cat "$KMEMLEAK" >"$kmemleak_report"
+	# forget them: the next check reports only new ones
+	echo clear >"$KMEMLEAK"
+	# split into one record per object; print scull's
+	kmemleak_ours=$(awk '
+		/^unreferenced object/ { flush(); rec = $0 "\n"; mine = 0; next }
+		{
+			rec = rec $0 "\n"
+			if ($0 ~ /\[scull\]|scull_/ || $0 ~ /^ *\[<[0-9a-f]+>\] 0x[0-9a-f]+$/)
+				mine = 1
+		}
+		function flush() { if (mine) printf "%s", rec; rec = ""; mine = 0 }
+		END { flush() }' "$kmemleak_report")
+	kmemleak_all=$(grep -c '^unreferenced object' "$kmemleak_report")
+	if [ -n "$kmemleak_ours" ]; then
+		echo "# kmemleak: scull leaked (of $kmemleak_all unreferenced objects):"
+		echo "$kmemleak_ours" | sed 's/^/# /'
+		ktap_test_fail "debug.kmemleak_$kmemleak_name"
+	else
+		[ "$kmemleak_all" -eq 0 ] ||
+			echo "# kmemleak: $kmemleak_all unreferenced objects, none allocated by scull (not counted)"
+		ktap_test_pass "debug.kmemleak_$kmemleak_name"
+	fi
+}
