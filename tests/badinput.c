@@ -158,13 +158,10 @@ static long long read_kernel(int fd) { return pread(fd, KADDR, 100, 0); }
 static long long read_readonly(int fd) { return pread(fd, ro_page(), 100, 0); }
 
 /*
- * copy_from_user() promises the bytes it reports, not every byte before
- * the fault: 32-bit x86's may stop a few bytes short of it.  There a short
- * count is topped up from the same (readable) bytes by a second call, so
- * the row still checks one exact result and every stored byte.
+ * Where a copy from user space may stop short of a fault (COPY_SLACK), a
+ * short count is topped up from the same (readable) bytes by a second
+ * call, so the row still checks one exact result and every stored byte.
  */
-#define COPY_SLACK	(sizeof(long) == 4 ? 64 : 0)
-
 static long long write_half(int fd)
 {
 	unsigned char back[4096], *src = half_valid();

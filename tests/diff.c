@@ -49,8 +49,6 @@
 #define DIFF_MAX_LEN	(1 << 20)
 #define DIFF_CANARY	64	/* bytes checked past every read */
 #define DIFF_READABLE	(64 << 10)	/* most bytes of a faulting source */
-/* how far short of a fault a user copy may stop: 32-bit kernels only */
-#define DIFF_COPY_SLACK	(sizeof(long) == 4 ? 64U : 0U)
 /*
  * tmpfs, the reference, holds at most MAX_LFS_FILESIZE bytes: 16 TiB - 4
  * KiB on a 32-bit kernel, where it misbehaves past that (a read there
@@ -395,9 +393,11 @@ static int do_open(struct diff *d, int flags)
 	d->fd_t = open(diff_file, tflags | O_CREAT, 0600);
 	if (d->fd_s < 0 || d->fd_t < 0)
 		FAIL("open with flags 0x%x: %s", flags, strerror(errno));
-	/* a trimmed fixed-capacity device keeps its size, all zeros */
-	if (d->capacity && (tflags & O_TRUNC) && ftruncate(d->fd_t, d->capacity))
-		FAIL("ftruncate: %s", strerror(errno));
+	/* a trimmed fixed-capacity device keeps its size, all zeros (by
+	 * path: the file may be open read-only)
+	 */
+	if (d->capacity && (tflags & O_TRUNC) && truncate(diff_file, d->capacity))
+		FAIL("truncate: %s", strerror(errno));
 	d->flags = flags;
 	return check_size(d);
 }
@@ -546,11 +546,11 @@ static int do_write(struct diff *d, const struct op *op)
 	rs = write_call(d->fd_s, op, src, op->len);
 	es = errno;
 	/*
-	 * copy_from_user() promises the bytes it reports, not every byte
-	 * before a fault: a 32-bit kernel's may stop a little short of it.
-	 * There the model takes scull's count when it is that close.
+	 * A copy from user space may stop a little short of a fault (not on
+	 * x86_64: util.h's COPY_SLACK); the model takes scull's count when
+	 * it is that close.
 	 */
-	if (cut && rs < (long long)len && len - (rs > 0 ? rs : 0) <= DIFF_COPY_SLACK)
+	if (cut && rs < (long long)len && len - (rs > 0 ? rs : 0) <= COPY_SLACK)
 		len = rs > 0 ? rs : 0;
 	if (reaches && !len && !expect)
 		expect = EFAULT;

@@ -88,6 +88,18 @@ void kmsg_find(const char *needle, char *line, size_t size);
 int module_loaded(void);
 /* Whether the running kernel is a 32-bit one (uname's machine). */
 int kernel_is_32bit(void);
+/*
+ * How many bytes short of a fault a copy from user space may stop.
+ * copy_from_user() promises the bytes it reports, not every byte before
+ * the fault: x86_64's copies the tail a byte at a time and stops at the
+ * fault itself (0 here); i386's and arm64's stop up to a block short
+ * (seen: 5 to 66 bytes).
+ */
+#if defined(__x86_64__)
+#define COPY_SLACK	0U
+#else
+#define COPY_SLACK	128U
+#endif
 /* Nothing of scull is registered anywhere: module, major, class, /proc
  * files, nodes.
  */
