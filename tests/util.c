@@ -412,6 +412,14 @@ int kernel_is_32bit(void)
 	       !strcmp(u.machine, "i386") || !strncmp(u.machine, "armv", 4);
 }
 
+long long mem_free_kb(void)
+{
+	char text[64];
+
+	ASSERT_EQ(0, run_sh(text, sizeof(text), "sh " SCULL_DIR "/guest/free-kb.sh"));
+	return atoll(text);
+}
+
 int module_loaded(void)
 {
 	return access("/sys/module/scull", F_OK) == 0;

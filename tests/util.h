@@ -86,6 +86,8 @@ void kmsg_since(const char *marker, char *buf, size_t size);
 void kmsg_find(const char *needle, char *line, size_t size);
 
 int module_loaded(void);
+/* Free memory in kB: the buddy allocator's and the per-CPU lists'. */
+long long mem_free_kb(void);
 /* Whether the running kernel is a 32-bit one (uname's machine). */
 int kernel_is_32bit(void);
 /*
