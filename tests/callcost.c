@@ -59,7 +59,8 @@ int main(int argc, char **argv)
 		span = strtoll(argv[5], NULL, 0);
 	if (span < (long long)bytes)
 		span = bytes;
-	fd = open(argv[1], write_op ? O_WRONLY | O_CREAT : O_RDONLY, 0600);
+	/* O_RDWR, not O_WRONLY: a write-only open trims a scull device */
+	fd = open(argv[1], write_op ? O_RDWR | O_CREAT : O_RDONLY, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "callcost: %s: %s\n", argv[1], strerror(errno));
 		return 1;

@@ -7,6 +7,10 @@
 # figure is instructions per call.  Prints one line per run:
 #   FILE read|write BYTES PER_CALL
 cd /opt/scull || exit 1
+# shellcheck source=tools/guest/ktap.sh
+. guest/ktap.sh
+ktap_print_header
+ktap_set_plan 1
 ./scull_load scull_size_limit=1G >/dev/null || exit 1
 mkdir -p /mnt/tmpfs
 mount -t tmpfs -o size=256M tmpfs /mnt/tmpfs
@@ -15,13 +19,22 @@ head -c 67108864 /dev/urandom >/tmp/data
 cat /tmp/data >/dev/scull0
 cat /tmp/data >/mnt/tmpfs/file
 rm /tmp/data
+failed=0
+out=/tmp/callcost.out
 for bytes in ${CALLCOST_SIZES:-1 64 4096 65536 1048576}; do
 	calls=$((bytes >= 65536 ? 2000 : 20000))
 	for f in /dev/zero /dev/scull0 /mnt/tmpfs/file; do
-		./tests/callcost "$f" read "$bytes" "$calls"
+		./tests/callcost "$f" read "$bytes" "$calls" >>"$out" 2>&1 || failed=1
 	done
 	for f in /dev/null /dev/scull0 /mnt/tmpfs/file; do
-		./tests/callcost "$f" write "$bytes" "$calls"
+		./tests/callcost "$f" write "$bytes" "$calls" >>"$out" 2>&1 || failed=1
 	done
 done
-./scull_unload
+sed 's/^/# /' "$out"
+./scull_unload || failed=1
+if [ "$failed" -eq 0 ]; then
+	ktap_test_pass callcost
+else
+	ktap_test_fail callcost
+fi
+ktap_finished
