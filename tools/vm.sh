@@ -176,7 +176,7 @@ QUICK="$QUICK"
 KVER="$KVER"
 EOF
 # the soak's knobs and the scale, when given; the guest programs have defaults
-for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS SCULL_TEST_SCALE; do
+for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS SCULL_TEST_SCALE CALLCOST_SIZES; do
 	[ -z "${!v:-}" ] || echo "$v=\"${!v}\"" >>"$run/guest.conf"
 done
 log "packing the initramfs"
