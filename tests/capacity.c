@@ -277,4 +277,11 @@ TEST_TIMEOUT(ramdisk_fio_job_runs_unmodified, 900)
 	 */
 	ASSERT_STR_EQ("1024\t0\t1024\t0\n", out);
 	ASSERT_EQ(M, dev_size(0));
+	/* fio's own totals, for the record */
+	ASSERT_EQ(0, run_sh(out, sizeof(out),
+			    "sed -n '/^{/,$p' /tmp/ramdisk.json | jq -j '\"\\(.jobs | length) jobs, "
+			    "err=\\([.jobs[].error] | add), read \\([.jobs[].read.io_bytes] | add) B "
+			    "in \\([.jobs[].read.total_ios] | add) I/Os, write \\([.jobs[].write.io_bytes] | add) B "
+			    "in \\([.jobs[].write.total_ios] | add) I/Os\"'"));
+	scull_diag("fio/ramdisk.fio on scull_capacity=1M: %s", out);
 }
