@@ -5,7 +5,7 @@
 #
 #   tools/deps.sh MODE [extra-package ...]
 #
-# MODE is check, shell, bench, soak or lint.  As root on Debian, missing
+# MODE is check, shell, bench, profile, soak, callcost or lint.  As root on Debian, missing
 # packages are installed with apt-get (one `apt-get update` first when the
 # install needs it).  Otherwise the exact command to run is printed and the
 # script fails.
@@ -20,8 +20,9 @@ shift
 vm_pkgs="qemu-system-x86 busybox-static fio udev kmod cpio dash jq gcc make libc6-dev gcc-multilib liburing-dev"
 
 case "$mode" in
-check | shell | soak) pkgs="$vm_pkgs" ;;
+check | shell | soak | callcost) pkgs="$vm_pkgs" ;;
 bench) pkgs="$vm_pkgs gnuplot-nox" ;;
+profile) pkgs="$vm_pkgs linux-perf" ;;
 lint) pkgs="sparse shellcheck linux-source-6.1 dkms gcc make libc6-dev perl xz-utils" ;;
 *) die "unknown mode '$mode'" ;;
 esac
