@@ -134,6 +134,7 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	init_rwsem(&st->rwsem);
 	INIT_LIST_HEAD(&st->qsets);
 	xa_init(&st->index);
+	st->hint = NULL;
 	st->size = capacity;
 	st->data_end = 0;
 	st->capacity = capacity;
@@ -232,6 +233,7 @@ void scull_store_trim(struct scull_store *st)
 		cond_resched();
 	}
 	xa_destroy(&st->index);
+	st->hint = NULL;
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
 	st->data_end = 0;
@@ -341,11 +343,31 @@ out_free_qset:
 /* Unlink and free an empty quantum set.  Caller holds the lock for writing. */
 static void scull_qset_free(struct scull_store *st, struct scull_qset *qs)
 {
+	if (st->hint == qs)
+		st->hint = NULL;
 	xa_erase(&st->index, qs->index);
 	list_del(&qs->node);
 	kvfree(qs->data);
 	kfree(qs);
 	st->nr_qsets--;
+}
+
+/*
+ * The quantum set at @index, or NULL for one never written: the store's
+ * hint when it is that set, else a walk of the index (which becomes the
+ * hint).  Caller holds the lock, for reading at least.
+ */
+static struct scull_qset *scull_qset_lookup(struct scull_store *st,
+					    unsigned long index)
+{
+	struct scull_qset *qs = READ_ONCE(st->hint);
+
+	if (likely(qs && qs->index == index))
+		return qs;
+	qs = xa_load(&st->index, index);
+	if (qs)
+		WRITE_ONCE(st->hint, qs);
+	return qs;
 }
 
 /*
@@ -357,7 +379,7 @@ static struct scull_qset *scull_qset_find(struct scull_store *st,
 					  const struct scull_pos *p)
 {
 	if (!*cache || (*cache)->index != p->qs)
-		*cache = xa_load(&st->index, p->qs);
+		*cache = scull_qset_lookup(st, p->qs);
 	return *cache;
 }
 
