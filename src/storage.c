@@ -471,6 +471,47 @@ static bool scull_copy_stop(void)
 	return false;
 }
 
+/*
+ * The general read: any number of bytes from @pos (decoded in *@p), across
+ * quanta and sets, zeros for holes, pausing between chunks.
+ */
+static ssize_t scull_store_read_span(struct scull_store *st,
+				     struct iov_iter *to, loff_t pos,
+				     struct scull_pos *p)
+{
+	struct scull_qset *qs = NULL;
+	size_t done = 0;
+
+	while (iov_iter_count(to)) {
+		size_t chunk, copied;
+
+		if (scull_qset_find(st, &qs, p)) {
+			void *quantum = qs->data[p->q];
+
+			chunk = min_t(size_t, st->quantum - p->off,
+				      iov_iter_count(to));
+			copied = quantum ?
+				 scull_copy_to_iter(st, quantum, p->off, chunk, to) :
+				 iov_iter_zero(chunk, to);
+			scull_pos_advance(st, p, copied);
+		} else {
+			/* a whole set is missing: zeros, a stretch at a time */
+			chunk = min_t(u64, scull_qset_bytes(st) - p->in_qset,
+				      SCULL_HOLE_CHUNK);
+			chunk = min(chunk, iov_iter_count(to));
+			copied = iov_iter_zero(chunk, to);
+			scull_pos_decode(st, pos + copied, p);
+		}
+		done += copied;
+		pos += copied;
+		if (copied < chunk)
+			return done ? done : -EFAULT;
+		if (iov_iter_count(to) && scull_copy_stop())
+			break;
+	}
+	return done;
+}
+
 /**
  * scull_store_read() - copy stored bytes from @pos into @to
  * @st: the store, locked for reading
@@ -486,45 +527,32 @@ static bool scull_copy_stop(void)
 ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 			 loff_t pos)
 {
-	struct scull_qset *qs = NULL;
+	struct scull_qset *qs;
 	struct scull_pos p;
-	size_t done = 0;
+	size_t count, copied;
+	void *quantum;
 
 	lockdep_assert_held(&st->rwsem);
 
 	if (pos >= st->size)
 		return 0;
-	iov_iter_truncate(to, st->size - pos);
-
-	scull_pos_decode(st, pos, &p);
-	while (iov_iter_count(to)) {
-		size_t chunk, copied;
-
-		if (scull_qset_find(st, &qs, &p)) {
-			void *quantum = qs->data[p.q];
-
-			chunk = min_t(size_t, st->quantum - p.off,
-				      iov_iter_count(to));
-			copied = quantum ?
-				 scull_copy_to_iter(st, quantum, p.off, chunk, to) :
-				 iov_iter_zero(chunk, to);
-			scull_pos_advance(st, &p, copied);
-		} else {
-			/* a whole set is missing: zeros, a stretch at a time */
-			chunk = min_t(u64, scull_qset_bytes(st) - p.in_qset,
-				      SCULL_HOLE_CHUNK);
-			chunk = min(chunk, iov_iter_count(to));
-			copied = iov_iter_zero(chunk, to);
-			scull_pos_decode(st, pos + copied, &p);
-		}
-		done += copied;
-		pos += copied;
-		if (copied < chunk)
-			return done ? done : -EFAULT;
-		if (iov_iter_count(to) && scull_copy_stop())
-			break;
+	count = iov_iter_count(to);
+	if (count > st->size - pos) {
+		count = st->size - pos;
+		iov_iter_truncate(to, count);
 	}
-	return done;
+	scull_pos_decode(st, pos, &p);
+	if (unlikely(count > st->quantum - p.off))
+		return scull_store_read_span(st, to, pos, &p);
+
+	/* within one quantum, the common case: one lookup, one copy */
+	if (!count)
+		return 0;
+	qs = scull_qset_lookup(st, p.qs);
+	quantum = qs ? qs->data[p.q] : NULL;
+	copied = quantum ? scull_copy_to_iter(st, quantum, p.off, count, to) :
+			   iov_iter_zero(count, to);
+	return copied ? copied : -EFAULT;
 }
 
 /**
