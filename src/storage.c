@@ -555,6 +555,59 @@ ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 	return copied ? copied : -EFAULT;
 }
 
+/* Bytes up to @end are stored now: the data's end, and the size, follow. */
+static void scull_store_grow(struct scull_store *st, loff_t end)
+{
+	if (end > st->data_end) {
+		st->data_end = end;
+		st->size = max(end, st->capacity);
+	}
+}
+
+/*
+ * The general write: the bytes of @from from @pos (decoded in *@p), across
+ * quanta and sets, allocating what is missing, pausing between chunks.
+ */
+static ssize_t scull_store_write_span(struct scull_store *st,
+				      struct iov_iter *from, loff_t pos,
+				      struct scull_pos *p)
+{
+	struct scull_qset *qs = NULL;
+	ssize_t err = 0;
+	size_t done = 0;
+	bool fresh;
+
+	while (iov_iter_count(from)) {
+		size_t chunk, copied;
+		void *quantum;
+
+		quantum = scull_quantum_get(st, &qs, p, &fresh);
+		if (IS_ERR(quantum)) {
+			err = PTR_ERR(quantum);
+			scull_write_undo(st, qs, p, false);
+			break;
+		}
+		chunk = min_t(size_t, st->quantum - p->off,
+			      iov_iter_count(from));
+		copied = scull_copy_from_iter(st, quantum, p->off, chunk, from);
+		if (!copied)
+			scull_write_undo(st, qs, p, fresh);
+		scull_pos_advance(st, p, copied);
+		done += copied;
+		pos += copied;
+		if (copied < chunk) {
+			err = -EFAULT;
+			break;
+		}
+		if (iov_iter_count(from) && scull_copy_stop())
+			break;
+	}
+	if (!done)
+		return err;
+	scull_store_grow(st, pos);
+	return done;
+}
+
 /**
  * scull_store_write() - store the bytes of @from at @pos
  * @st: the store, locked for writing
@@ -577,57 +630,41 @@ ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 			  loff_t pos, bool nowait)
 {
-	struct scull_qset *qs = NULL;
+	struct scull_qset *qs;
 	struct scull_pos p;
-	ssize_t err = 0;
-	size_t done = 0;
+	size_t count, copied;
+	void *quantum;
 	loff_t end;
-	bool fresh;
 
 	lockdep_assert_held_write(&st->rwsem);
 
-	if (!iov_iter_count(from))
+	count = iov_iter_count(from);
+	if (!count)
 		return 0;
 	end = st->capacity ?: st->limit;
 	if (pos >= end)
 		return -ENOSPC;
-	iov_iter_truncate(from, end - pos);
-	if (nowait && !scull_range_present(st, pos, iov_iter_count(from)))
-		return -EAGAIN;
-
+	if (count > end - pos) {
+		count = end - pos;
+		iov_iter_truncate(from, count);
+	}
 	scull_pos_decode(st, pos, &p);
-	while (iov_iter_count(from)) {
-		size_t chunk, copied;
-		void *quantum;
-
-		quantum = scull_quantum_get(st, &qs, &p, &fresh);
-		if (IS_ERR(quantum)) {
-			err = PTR_ERR(quantum);
-			scull_write_undo(st, qs, &p, false);
-			break;
+	if (likely(count <= st->quantum - p.off)) {
+		/* into one quantum already there, the common case: one copy */
+		qs = scull_qset_lookup(st, p.qs);
+		quantum = qs ? qs->data[p.q] : NULL;
+		if (quantum) {
+			copied = scull_copy_from_iter(st, quantum, p.off,
+						      count, from);
+			if (!copied)
+				return -EFAULT;
+			scull_store_grow(st, pos + copied);
+			return copied;
 		}
-		chunk = min_t(size_t, st->quantum - p.off,
-			      iov_iter_count(from));
-		copied = scull_copy_from_iter(st, quantum, p.off, chunk, from);
-		if (!copied)
-			scull_write_undo(st, qs, &p, fresh);
-		scull_pos_advance(st, &p, copied);
-		done += copied;
-		pos += copied;
-		if (copied < chunk) {
-			err = -EFAULT;
-			break;
-		}
-		if (iov_iter_count(from) && scull_copy_stop())
-			break;
 	}
-	if (!done)
-		return err;
-	if (pos > st->data_end) {
-		st->data_end = pos;
-		st->size = max(pos, st->capacity);
-	}
-	return done;
+	if (nowait && !scull_range_present(st, pos, count))
+		return -EAGAIN;
+	return scull_store_write_span(st, from, pos, &p);
 }
 
 /**
