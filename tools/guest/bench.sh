@@ -46,14 +46,18 @@ if [ "$pass" = timed ]; then
 		rand-read-4k:randread:4k"
 	fi
 else
-	# 1 s of the guest's clock is 1e9 instructions, about 2 s here
-	runtime=1 rounds=3 large=1G depths="1 8"
+	# 1 s of the guest's clock is 1e9 instructions, about 2 s here.  A
+	# count needs no long run to settle: 250 ms is 50,000 4K reads
+	# through fio, and two rounds show the spread.
+	runtime=250ms rounds=2 large=1G depths=8
 	if [ -n "${QUICK:-}" ]; then
-		runtime=250ms rounds=2 large=256M depths=8 engine_rws=randread
+		runtime=100ms large=256M engine_rws=randread
 		workloads="seq-write-4k:write:4k seq-read-4k:read:4k"
 		loop_bytes="1 4096"
 	fi
 fi
+# the unrecorded warm-up runs: a tenth of a second of either clock
+warm_runtime=100ms
 
 # Devices.  brd is a block device, measured twice: "brd" with direct=1
 # (the RAM disk itself, through the block layer) and "brd-cache" through
@@ -273,11 +277,11 @@ bytes_of() {
 
 # loop ID BYTES SPAN FLAGS FILE RW: the call loop, its figures (ns or, in
 # the icount pass, instructions per call) added to loops.tsv's row
-# for ID.  A megabyte per call takes 500 calls a round, less than that
-# 20000.
+# for ID.  A round moves 64 MiB at most: 20,000 calls of a few bytes,
+# 16,384 of 4 KiB, 64 of 1 MiB.
 loop() {
-	calls=20000
-	[ "$2" -lt 65536 ] || calls=500
+	calls=$((67108864 / $2))
+	[ "$calls" -le 20000 ] || calls=20000
 	opts=
 	[ "$4" = - ] || opts=$4
 	# shellcheck disable=SC2086  # no option, or one
@@ -374,7 +378,7 @@ while read -r kind a b c d e f g h i j k l; do
 	warm)
 		BENCH_FILE=$(file_of "$a" "$b") BENCH_RW=$b BENCH_BS=$c BENCH_SIZE=$size \
 		BENCH_ENGINE=psync BENCH_DEPTH=1 BENCH_JOBS=1 BENCH_CPUS=0 \
-		BENCH_DIRECT=$(direct_of "$a") BENCH_RUNTIME=$runtime \
+		BENCH_DIRECT=$(direct_of "$a") BENCH_RUNTIME=$warm_runtime \
 			fio --output-format=json fio/bench/job.fio >/dev/null 2>&1
 		;;
 	fill) fill "$a" "$b" "$c" ;;
