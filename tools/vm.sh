@@ -230,10 +230,6 @@ mkdir -p "$SCULL_CACHE"
 lock_guest() {
 	[ "${SCULL_GUEST_LOCKED:-}" = 1 ] || scull_guest_lock
 }
-# the bench lets other guests run between its boots
-unlock_guest() {
-	[ "${SCULL_GUEST_LOCKED:-}" = 1 ] || exec 8>&-
-}
 
 # One boot: the guest's lines streamed as they come through
 # tools/collect.sh, which checks and counts them.  Returns
@@ -272,6 +268,8 @@ if [ "$mode" = bench ]; then
 	esac
 	results=$SCULL_OUT/bench/$(date +%Y%m%d-%H%M%S)-$KVER${QUICK:+-quick}${ICOUNT:+-icount$ICOUNT}
 	qemu_version=$("$qemu_bin" --version | head -n 1)
+	# one lock for every pass: the passes run back to back
+	lock_guest
 	rc=0
 	for pass in $passes; do
 		run=$out/bench/$pass
@@ -284,11 +282,9 @@ if [ "$mode" = bench ]; then
 		# onto the disk
 		truncate -s 256M "$run/results.img"
 		qemu+=(-mem-prealloc -drive "file=$run/results.img,format=raw,if=virtio")
-		lock_guest
 		log "booting $KVER (bench, $pass pass, $qemu_version); guest log: $run/console.log"
 		start=$(date +%s)
 		boot_guest || rc=1
-		unlock_guest
 		if tar -xf "$run/results.img" -C "$results/$pass" 2>/dev/null &&
 			[ -f "$results/$pass/runs.tsv" ]; then
 			printf '{"pass":"%s","qemu":"%s","wall_s":%s,"date":"%s"}\n' "$pass" \
