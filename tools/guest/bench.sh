@@ -305,8 +305,10 @@ loop() {
 cg=/sys/fs/cgroup
 cg_run() {
 	# cg_run GROUP CMD...: CMD in memory cgroup GROUP, waited for
+	g=$1
+	shift
 	# shellcheck disable=SC2016  # $$ is the inner shell's
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg/$1" "$@"
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg/$g" "$@"
 }
 cg_drain() {
 	# a pipe's page charged from another cgroup on each CPU flushes
