@@ -275,10 +275,10 @@ bytes_of() {
 	esac
 }
 
-# loop ID BYTES SPAN FLAGS FILE RW: the call loop, its figures (ns or, in
-# the icount pass, instructions per call) added to loops.tsv's row
-# for ID.  A round moves 64 MiB at most: 20,000 calls of a few bytes,
-# 16,384 of 4 KiB, 64 of 1 MiB.
+# loop ID BYTES SPAN FLAGS FILE RW: the call loop; its figures (ns or, in
+# the icount pass, instructions per call) end loops.tsv's row for ID.  A
+# round moves 64 MiB at most: 20,000 calls of a few bytes, 16,384 of
+# 4 KiB, 64 of 1 MiB.
 loop() {
 	calls=$((67108864 / $2))
 	[ "$calls" -le 20000 ] || calls=20000
@@ -286,13 +286,13 @@ loop() {
 	[ "$4" = - ] || opts=$4
 	# shellcheck disable=SC2086  # no option, or one
 	if out=$(./tests/callcost $opts -n "$calls" -s "$(bytes_of "$3")" "$5" "$6" "$2" 2>&1); then
-		ktap_test_pass "bench.$1"
 		# FILE RW BYTES MEDIAN MIN MAX
-		echo "$out" | awk '{ printf "\t%s\t%s\t%s\n", $4, $5, $6 }'
+		echo "$out" | awk '{ printf "\t%s\t%s\t%s\n", $4, $5, $6 }' >>"$R/loops.tsv"
+		ktap_test_pass "bench.$1"
 	else
+		printf '\t\t\t\n' >>"$R/loops.tsv"
 		echo "$out" | ktap_nest
 		ktap_test_fail "bench.$1"
-		printf '\t\t\t\n'
 	fi
 }
 
@@ -393,7 +393,7 @@ while read -r kind a b c d e f g h i j k l; do
 		n=$((n + 1))
 		echo "# [$n/$steps] $c on $d (call loop)"
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" >>"$R/loops.tsv"
-		loop "$a" "$f" "$g" "$h" "$i" "$e" >>"$R/loops.tsv"
+		loop "$a" "$f" "$g" "$h" "$i" "$e"
 		;;
 	fio)
 		id=$a group=$b workload=$c dev=$d
