@@ -269,7 +269,10 @@ fmt_allowance() {
 		| ($b[] | select(.rw == (if $t.name | test("read") then "read" else "write" end))) as $x
 		| select($x.total != null and $x.copy != null and $t.value != null)
 		| ($x.total * $t.value / $t.goal) as $allowed_total
-		| "- \($t.name) >= \($t.goal): scull may take \($allowed_total | f(0)) instructions per call, so its own code at most \($allowed_total - $x.syscall_vfs - $x.copy | f(0)) (now \($x.scull_own | f(0)))."'
+		| ($allowed_total - $x.syscall_vfs - $x.copy) as $own
+		| "- \($t.name) >= \($t.goal): scull may take \($allowed_total | f(0)) instructions per call, "
+		  + (if $own >= 0 then "so its own code at most \($own | f(0)) (now \($x.scull_own | f(0)))."
+		     else "less than the system call and the copy alone (\($x.syscall_vfs + $x.copy | f(0))): out of reach whatever scull'"'"'s own code (now \($x.scull_own | f(0))); with none the ratio would be \($t.value * $x.total / ($x.syscall_vfs + $x.copy) | f(3))." end)'
 }
 
 fmt_loops() {
