@@ -148,10 +148,10 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 
 /*
  * A zeroed quantum.  Page-sized ones come from the page allocator, as page
- * cache pages do: copy_page_to_iter() then needs no hardened-usercopy
- * lookup of the slab object on every copy.  A larger power of two is one
- * compound page when memory is not too fragmented for it, otherwise
- * vmalloc() memory, which needs no contiguous pages.  The caller holds the
+ * cache pages do: objects of their own, which the copies below move with
+ * no hardened-usercopy lookup of a slab object on every call.  A larger
+ * power of two is one compound page when memory is not too fragmented for
+ * it, otherwise vmalloc() memory, which needs no contiguous pages.  The caller holds the
  * lock for writing, so the geometry cannot change under it.
  */
 static void *scull_quantum_alloc(const struct scull_store *st)
@@ -189,12 +189,21 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
 		__free_pages(virt_to_page(quantum), st->quantum_order);
 }
 
+/*
+ * The copies.  A quantum of pages of its own is one object of known bounds
+ * (the caller keeps [off, off + n) within it), so its bytes go straight to
+ * _copy_to_iter() and _copy_from_iter(), as copy_page_to_iter() and
+ * copy_page_from_iter() do after checking a page's bounds: no per-call
+ * hardened-usercopy lookup of the object, no per-page wrapper.  A pipe
+ * iterator (before 6.5) gets a copy into its own pages, never a link to
+ * the device's.  kvzalloc() and vmalloc() quanta take the checked copies.
+ */
 static size_t scull_copy_to_iter(const struct scull_store *st, void *quantum,
 				 unsigned int off, size_t n, struct iov_iter *to)
 {
-	if (scull_quantum_is_virt(st, quantum) || scull_iter_is_pipe(to))
+	if (scull_quantum_is_virt(st, quantum))
 		return copy_to_iter(quantum + off, n, to);
-	return copy_page_to_iter(virt_to_page(quantum), off, n, to);
+	return _copy_to_iter(quantum + off, n, to);
 }
 
 static size_t scull_copy_from_iter(const struct scull_store *st,
@@ -203,7 +212,7 @@ static size_t scull_copy_from_iter(const struct scull_store *st,
 {
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_from_iter(quantum + off, n, from);
-	return copy_page_from_iter(virt_to_page(quantum), off, n, from);
+	return _copy_from_iter(quantum + off, n, from);
 }
 
 /**
