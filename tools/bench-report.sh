@@ -415,10 +415,11 @@ r '.budget[] | select(.copy != null) | ["scull 4K " + .rw, .syscall_vfs, .copy, 
 # the panels that have data
 panels=()
 for p in timed icount; do
-	[ -s "plot-$p-read-scull.dat" ] || continue
 	label="MiB/s (log scale)" what=timed
 	[ $p = timed ] || label="MiB per 10^9 instructions (log)" what="icount"
 	for rw in read write; do
+		# a short run may have measured one direction only
+		[ -s "plot-$p-$rw-scull.dat" ] || continue
 		panels+=("set logscale x 2; set logscale y 10; set xrange [3:1400]; set xtics (\"4K\" 4, \"64K\" 64, \"1M\" 1024)
 set xlabel \"block size\"; set ylabel \"$label\"; set key top left; set grid
 set title \"sequential $rw ($what)\"
