@@ -9,12 +9,16 @@
 #   make check-all            ... on every kernel and architecture claimed
 #                             (6.1, 6.12, 7.2 on x86_64; 6.1 on i386, arm64)
 #   make check-debug          ... on a sanitizer kernel, with fault injection
-#   make bench                fio: scull against the kernel's memory devices
+#   make bench                scull against the kernel's memory devices: a
+#                             timed boot and a deterministic (icount) one
+#   make profile              where scull's 4K reads and writes spend their
+#                             instructions (perf in an icount guest)
 #   make vm-shell             a root shell in the test guest, scull loaded
 #   make lint                 checkpatch --strict, sparse, W=1, shellcheck
 #
 # Bench knobs: KERNEL=6.1 (default; 6.12, 7.2, i386, arm64) picks the guest
-# kernel, TESTS= a subset of the suite, QUICK=1 a short bench, CHECK_ALL=
+# kernel, TESTS= a subset of the suite, QUICK=1 a short bench, ICOUNT=1
+# the bench's deterministic pass alone (ICOUNT=0 its timed pass), CHECK_ALL=
 # the rows of check-all, BOOTS= the boots of boot-loop.  See README.md.
 
 KERNELRELEASE	?= $(shell uname -r)
@@ -26,9 +30,10 @@ DESTDIR		?=
 KERNEL		?= 6.1
 TESTS		?=
 QUICK		?=
+ICOUNT		?=
 CHECK_ALL	?=
 BOOTS		?= 20
-export KERNEL TESTS QUICK CHECK_ALL BOOTS
+export KERNEL TESTS QUICK ICOUNT CHECK_ALL BOOTS
 
 all: modules
 
@@ -95,6 +100,9 @@ vm-shell:
 bench:
 	tools/vm.sh bench
 
+profile:
+	tools/vm.sh profile
+
 soak:
 	tools/vm.sh soak
 
@@ -102,4 +110,4 @@ lint:
 	tools/lint.sh
 
 .PHONY: all modules clean distclean install uninstall check check-all check-debug boot-loop \
-	boot-all vm-shell bench soak lint
+	boot-all vm-shell bench profile soak lint

@@ -44,6 +44,11 @@ struct scull_qset {
  * @qsets: the quantum sets, ordered by index, as in LDD3
  * @index: the same sets by index, so finding the quantum for an offset
  *	takes O(log n) steps however much is stored
+ * @hint: the set found last, or NULL: sequential I/O stays in one set for
+ *	quantum * qset bytes, and then needs no walk of @index.  Readers
+ *	update it too, with WRITE_ONCE(), under the lock held for reading;
+ *	it never points at a freed set, because sets are freed only under
+ *	the lock held for writing, which clears it.
  * @size: what the device presents, in bytes: the larger of @data_end and
  *	@capacity
  * @data_end: end of the furthest write since the last trim
@@ -72,6 +77,7 @@ struct scull_store {
 	struct rw_semaphore rwsem;
 	struct list_head qsets;
 	struct xarray index;
+	struct scull_qset *hint;
 	loff_t size;
 	loff_t data_end;
 	loff_t capacity;

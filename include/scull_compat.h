@@ -29,18 +29,4 @@
 #define scull_splice_read		copy_splice_read
 #endif
 
-/*
- * Before 6.5 that helper hands ->read_iter a pipe iterator, and
- * copy_page_to_iter() on it links the page itself into the pipe, as page
- * cache: the device's page would be shared with the reader (and refused
- * by it: not uptodate, no mapping).  scull copies into the pipe's own
- * pages instead, with copy_to_iter().  Later kernels have no pipe
- * iterators.
- */
-#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
-#define scull_iter_is_pipe(i)		iov_iter_is_pipe(i)
-#else
-#define scull_iter_is_pipe(i)		false
-#endif
-
 #endif /* _SCULL_COMPAT_H */

@@ -134,6 +134,7 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	init_rwsem(&st->rwsem);
 	INIT_LIST_HEAD(&st->qsets);
 	xa_init(&st->index);
+	st->hint = NULL;
 	st->size = capacity;
 	st->data_end = 0;
 	st->capacity = capacity;
@@ -147,10 +148,10 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 
 /*
  * A zeroed quantum.  Page-sized ones come from the page allocator, as page
- * cache pages do: copy_page_to_iter() then needs no hardened-usercopy
- * lookup of the slab object on every copy.  A larger power of two is one
- * compound page when memory is not too fragmented for it, otherwise
- * vmalloc() memory, which needs no contiguous pages.  The caller holds the
+ * cache pages do: objects of their own, which the copies below move with
+ * no hardened-usercopy lookup of a slab object on every call.  A larger
+ * power of two is one compound page when memory is not too fragmented for
+ * it, otherwise vmalloc() memory, which needs no contiguous pages.  The caller holds the
  * lock for writing, so the geometry cannot change under it.
  */
 static void *scull_quantum_alloc(const struct scull_store *st)
@@ -188,12 +189,21 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
 		__free_pages(virt_to_page(quantum), st->quantum_order);
 }
 
+/*
+ * The copies.  A quantum of pages of its own is one object of known bounds
+ * (the caller keeps [off, off + n) within it), so its bytes go straight to
+ * _copy_to_iter() and _copy_from_iter(), as copy_page_to_iter() and
+ * copy_page_from_iter() do after checking a page's bounds: no per-call
+ * hardened-usercopy lookup of the object, no per-page wrapper.  A pipe
+ * iterator (before 6.5) gets a copy into its own pages, never a link to
+ * the device's.  kvzalloc() and vmalloc() quanta take the checked copies.
+ */
 static size_t scull_copy_to_iter(const struct scull_store *st, void *quantum,
 				 unsigned int off, size_t n, struct iov_iter *to)
 {
-	if (scull_quantum_is_virt(st, quantum) || scull_iter_is_pipe(to))
+	if (scull_quantum_is_virt(st, quantum))
 		return copy_to_iter(quantum + off, n, to);
-	return copy_page_to_iter(virt_to_page(quantum), off, n, to);
+	return _copy_to_iter(quantum + off, n, to);
 }
 
 static size_t scull_copy_from_iter(const struct scull_store *st,
@@ -202,7 +212,7 @@ static size_t scull_copy_from_iter(const struct scull_store *st,
 {
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_from_iter(quantum + off, n, from);
-	return copy_page_from_iter(virt_to_page(quantum), off, n, from);
+	return _copy_from_iter(quantum + off, n, from);
 }
 
 /**
@@ -232,6 +242,7 @@ void scull_store_trim(struct scull_store *st)
 		cond_resched();
 	}
 	xa_destroy(&st->index);
+	st->hint = NULL;
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
 	st->data_end = 0;
@@ -341,11 +352,31 @@ out_free_qset:
 /* Unlink and free an empty quantum set.  Caller holds the lock for writing. */
 static void scull_qset_free(struct scull_store *st, struct scull_qset *qs)
 {
+	if (st->hint == qs)
+		st->hint = NULL;
 	xa_erase(&st->index, qs->index);
 	list_del(&qs->node);
 	kvfree(qs->data);
 	kfree(qs);
 	st->nr_qsets--;
+}
+
+/*
+ * The quantum set at @index, or NULL for one never written: the store's
+ * hint when it is that set, else a walk of the index (which becomes the
+ * hint).  Caller holds the lock, for reading at least.
+ */
+static struct scull_qset *scull_qset_lookup(struct scull_store *st,
+					    unsigned long index)
+{
+	struct scull_qset *qs = READ_ONCE(st->hint);
+
+	if (likely(qs && qs->index == index))
+		return qs;
+	qs = xa_load(&st->index, index);
+	if (qs)
+		WRITE_ONCE(st->hint, qs);
+	return qs;
 }
 
 /*
@@ -357,7 +388,7 @@ static struct scull_qset *scull_qset_find(struct scull_store *st,
 					  const struct scull_pos *p)
 {
 	if (!*cache || (*cache)->index != p->qs)
-		*cache = xa_load(&st->index, p->qs);
+		*cache = scull_qset_lookup(st, p->qs);
 	return *cache;
 }
 
@@ -449,6 +480,47 @@ static bool scull_copy_stop(void)
 	return false;
 }
 
+/*
+ * The general read: any number of bytes from @pos (decoded in *@p), across
+ * quanta and sets, zeros for holes, pausing between chunks.
+ */
+static ssize_t scull_store_read_span(struct scull_store *st,
+				     struct iov_iter *to, loff_t pos,
+				     struct scull_pos *p)
+{
+	struct scull_qset *qs = NULL;
+	size_t done = 0;
+
+	while (iov_iter_count(to)) {
+		size_t chunk, copied;
+
+		if (scull_qset_find(st, &qs, p)) {
+			void *quantum = qs->data[p->q];
+
+			chunk = min_t(size_t, st->quantum - p->off,
+				      iov_iter_count(to));
+			copied = quantum ?
+				 scull_copy_to_iter(st, quantum, p->off, chunk, to) :
+				 iov_iter_zero(chunk, to);
+			scull_pos_advance(st, p, copied);
+		} else {
+			/* a whole set is missing: zeros, a stretch at a time */
+			chunk = min_t(u64, scull_qset_bytes(st) - p->in_qset,
+				      SCULL_HOLE_CHUNK);
+			chunk = min(chunk, iov_iter_count(to));
+			copied = iov_iter_zero(chunk, to);
+			scull_pos_decode(st, pos + copied, p);
+		}
+		done += copied;
+		pos += copied;
+		if (copied < chunk)
+			return done ? done : -EFAULT;
+		if (iov_iter_count(to) && scull_copy_stop())
+			break;
+	}
+	return done;
+}
+
 /**
  * scull_store_read() - copy stored bytes from @pos into @to
  * @st: the store, locked for reading
@@ -464,44 +536,84 @@ static bool scull_copy_stop(void)
 ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 			 loff_t pos)
 {
-	struct scull_qset *qs = NULL;
+	struct scull_qset *qs;
 	struct scull_pos p;
-	size_t done = 0;
+	size_t count, copied;
+	void *quantum;
 
 	lockdep_assert_held(&st->rwsem);
 
 	if (pos >= st->size)
 		return 0;
-	iov_iter_truncate(to, st->size - pos);
-
+	count = iov_iter_count(to);
+	if (count > st->size - pos) {
+		count = st->size - pos;
+		iov_iter_truncate(to, count);
+	}
 	scull_pos_decode(st, pos, &p);
-	while (iov_iter_count(to)) {
+	if (unlikely(count > st->quantum - p.off))
+		return scull_store_read_span(st, to, pos, &p);
+
+	/* within one quantum, the common case: one lookup, one copy */
+	if (!count)
+		return 0;
+	qs = scull_qset_lookup(st, p.qs);
+	quantum = qs ? qs->data[p.q] : NULL;
+	copied = quantum ? scull_copy_to_iter(st, quantum, p.off, count, to) :
+			   iov_iter_zero(count, to);
+	return copied ? copied : -EFAULT;
+}
+
+/* Bytes up to @end are stored now: the data's end, and the size, follow. */
+static void scull_store_grow(struct scull_store *st, loff_t end)
+{
+	if (end > st->data_end) {
+		st->data_end = end;
+		st->size = max(end, st->capacity);
+	}
+}
+
+/*
+ * The general write: the bytes of @from from @pos (decoded in *@p), across
+ * quanta and sets, allocating what is missing, pausing between chunks.
+ */
+static ssize_t scull_store_write_span(struct scull_store *st,
+				      struct iov_iter *from, loff_t pos,
+				      struct scull_pos *p)
+{
+	struct scull_qset *qs = NULL;
+	ssize_t err = 0;
+	size_t done = 0;
+	bool fresh;
+
+	while (iov_iter_count(from)) {
 		size_t chunk, copied;
+		void *quantum;
 
-		if (scull_qset_find(st, &qs, &p)) {
-			void *quantum = qs->data[p.q];
-
-			chunk = min_t(size_t, st->quantum - p.off,
-				      iov_iter_count(to));
-			copied = quantum ?
-				 scull_copy_to_iter(st, quantum, p.off, chunk, to) :
-				 iov_iter_zero(chunk, to);
-			scull_pos_advance(st, &p, copied);
-		} else {
-			/* a whole set is missing: zeros, a stretch at a time */
-			chunk = min_t(u64, scull_qset_bytes(st) - p.in_qset,
-				      SCULL_HOLE_CHUNK);
-			chunk = min(chunk, iov_iter_count(to));
-			copied = iov_iter_zero(chunk, to);
-			scull_pos_decode(st, pos + copied, &p);
+		quantum = scull_quantum_get(st, &qs, p, &fresh);
+		if (IS_ERR(quantum)) {
+			err = PTR_ERR(quantum);
+			scull_write_undo(st, qs, p, false);
+			break;
 		}
+		chunk = min_t(size_t, st->quantum - p->off,
+			      iov_iter_count(from));
+		copied = scull_copy_from_iter(st, quantum, p->off, chunk, from);
+		if (!copied)
+			scull_write_undo(st, qs, p, fresh);
+		scull_pos_advance(st, p, copied);
 		done += copied;
 		pos += copied;
-		if (copied < chunk)
-			return done ? done : -EFAULT;
-		if (iov_iter_count(to) && scull_copy_stop())
+		if (copied < chunk) {
+			err = -EFAULT;
+			break;
+		}
+		if (iov_iter_count(from) && scull_copy_stop())
 			break;
 	}
+	if (!done)
+		return err;
+	scull_store_grow(st, pos);
 	return done;
 }
 
@@ -527,57 +639,41 @@ ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 			  loff_t pos, bool nowait)
 {
-	struct scull_qset *qs = NULL;
+	struct scull_qset *qs;
 	struct scull_pos p;
-	ssize_t err = 0;
-	size_t done = 0;
+	size_t count, copied;
+	void *quantum;
 	loff_t end;
-	bool fresh;
 
 	lockdep_assert_held_write(&st->rwsem);
 
-	if (!iov_iter_count(from))
+	count = iov_iter_count(from);
+	if (!count)
 		return 0;
 	end = st->capacity ?: st->limit;
 	if (pos >= end)
 		return -ENOSPC;
-	iov_iter_truncate(from, end - pos);
-	if (nowait && !scull_range_present(st, pos, iov_iter_count(from)))
-		return -EAGAIN;
-
+	if (count > end - pos) {
+		count = end - pos;
+		iov_iter_truncate(from, count);
+	}
 	scull_pos_decode(st, pos, &p);
-	while (iov_iter_count(from)) {
-		size_t chunk, copied;
-		void *quantum;
-
-		quantum = scull_quantum_get(st, &qs, &p, &fresh);
-		if (IS_ERR(quantum)) {
-			err = PTR_ERR(quantum);
-			scull_write_undo(st, qs, &p, false);
-			break;
+	if (likely(count <= st->quantum - p.off)) {
+		/* into one quantum already there, the common case: one copy */
+		qs = scull_qset_lookup(st, p.qs);
+		quantum = qs ? qs->data[p.q] : NULL;
+		if (quantum) {
+			copied = scull_copy_from_iter(st, quantum, p.off,
+						      count, from);
+			if (!copied)
+				return -EFAULT;
+			scull_store_grow(st, pos + copied);
+			return copied;
 		}
-		chunk = min_t(size_t, st->quantum - p.off,
-			      iov_iter_count(from));
-		copied = scull_copy_from_iter(st, quantum, p.off, chunk, from);
-		if (!copied)
-			scull_write_undo(st, qs, &p, fresh);
-		scull_pos_advance(st, &p, copied);
-		done += copied;
-		pos += copied;
-		if (copied < chunk) {
-			err = -EFAULT;
-			break;
-		}
-		if (iov_iter_count(from) && scull_copy_stop())
-			break;
 	}
-	if (!done)
-		return err;
-	if (pos > st->data_end) {
-		st->data_end = pos;
-		st->size = max(pos, st->capacity);
-	}
-	return done;
+	if (nowait && !scull_range_present(st, pos, count))
+		return -EAGAIN;
+	return scull_store_write_span(st, from, pos, &p);
 }
 
 /**

@@ -5,10 +5,10 @@
 #
 #   tools/deps.sh MODE [extra-package ...]
 #
-# MODE is check, shell, bench, soak, lint or debug-kernel.  As root on Debian, missing
-# packages are installed with apt-get (one `apt-get update` first when the
-# install needs it).  Otherwise the exact command to run is printed and the
-# script fails.
+# MODE is check, shell, bench, profile, soak, callcost, lint or
+# debug-kernel.  As root on Debian, missing packages are installed with
+# apt-get (one `apt-get update` first when the install needs it).
+# Otherwise the exact command to run is printed and the script fails.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,8 +20,9 @@ shift
 vm_pkgs="qemu-system-x86 busybox-static fio udev kmod cpio dash jq gcc make libc6-dev gcc-multilib liburing-dev"
 
 case "$mode" in
-check | shell | soak) pkgs="$vm_pkgs" ;;
+check | shell | soak | callcost) pkgs="$vm_pkgs" ;;
 bench) pkgs="$vm_pkgs gnuplot-nox" ;;
+profile) pkgs="$vm_pkgs linux-perf" ;;
 lint) pkgs="sparse shellcheck linux-source-6.1 dkms gcc make libc6-dev perl xz-utils" ;;
 # tools/debug-kernel.sh: Debian's kernel source and what building it takes
 debug-kernel) pkgs="linux-source-6.1 gcc make libc6-dev perl xz-utils bc bison flex libelf-dev libssl-dev kmod" ;;

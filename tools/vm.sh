@@ -7,7 +7,11 @@
 #
 #   tools/vm.sh check    the suite; TAP on stdout, then "N passed, N failed"
 #   tools/vm.sh shell    an interactive root shell in the guest
-#   tools/vm.sh bench    the fio benchmark (tools/guest/bench.sh)
+#   tools/vm.sh bench    the benchmark (tools/guest/bench.sh): a timed boot,
+#                        then a boot under icount (ICOUNT=1: that one alone,
+#                        ICOUNT=0: the timed one alone)
+#   tools/vm.sh profile  perf in an icount guest: where scull's 4K reads and
+#                        writes spend their instructions (tools/guest/profile.sh)
 #   tools/vm.sh soak     the long randomized runs
 #   tools/vm.sh callcost the cost of one call per device (SCULL_ICOUNT=1:
 #                        in instructions)
@@ -27,12 +31,13 @@
 # KERNEL=debug), and for soak: SCULL_DIFF_SEEDS, SCULL_DIFF_OPS,
 # SCULL_STRESS_SECONDS.  SCULL_ICOUNT=1 runs the guest on one vCPU under
 # -icount shift=0,sleep=off: its clock counts instructions, so timed
-# figures become instruction counts.
+# figures become instruction counts (the bench takes ICOUNT, above;
+# profile always runs so).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: vm.sh check|shell|bench|soak|boot}
+mode=${1:?usage: vm.sh check|shell|bench|profile|soak|callcost|boot}
 KERNEL=${KERNEL:-6.1}
 TESTS=${TESTS:-}
 QUICK=${QUICK:-}
@@ -49,6 +54,7 @@ check) timeout_s=${TIMEOUT:-1500} mem=2048 cmdline=mitigations=off ;;
 soak) timeout_s=${TIMEOUT:-21600} mem=2048 cmdline=mitigations=off ;;
 callcost) timeout_s=${TIMEOUT:-3600} mem=2048 cmdline= ;;
 bench) timeout_s=${TIMEOUT:-3600} mem=3584 cmdline= ;;
+profile) timeout_s=${TIMEOUT:-1800} mem=2048 cmdline= ;;
 shell) timeout_s=0 mem=2048 cmdline=mitigations=off ;;
 boot) timeout_s=${TIMEOUT:-300} mem=2048 cmdline=mitigations=off ;;
 *) die "unknown mode '$mode'" ;;
@@ -70,7 +76,7 @@ if [ "$KERNEL" = debug ]; then
 	SCULL_TEST_SCALE=${SCULL_TEST_SCALE:-5}
 fi
 cmdline=${SCULL_CMDLINE-$cmdline}
-[ "$mode" = bench ] || cmdline="init_on_alloc=0 $cmdline"
+case "$mode" in bench | profile) ;; *) cmdline="init_on_alloc=0 $cmdline" ;; esac
 # what the guest runs: boot is the suite with no test program in it
 guest_mode=$mode
 [ "$mode" != boot ] || guest_mode=check
@@ -171,63 +177,64 @@ guest_io() {
 
 # TESTS reaches the guest's shell single-quoted: patterns, never expanded
 tests_quoted=${TESTS//\'/\'\\\'\'}
-cat >"$run/guest.conf" <<EOF
-MODE=$guest_mode
-RESULTS_PORT=$results_port
-KLOG_PORT=$klog_port
-PROGS="$progs"
-TESTS='$tests_quoted'
-QUICK="$QUICK"
-KVER="$KVER"
-EOF
-# the soak's knobs and the scale, when given; the guest programs have defaults
-for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS SCULL_TEST_SCALE CALLCOST_SIZES; do
-	[ -z "${!v:-}" ] || echo "$v=\"${!v}\"" >>"$run/guest.conf"
-done
-log "packing the initramfs"
-TESTBIN=$out/tests MODULE=$out/module/scull.ko \
-	"$SCULL_ROOT/tools/initramfs.sh" "$run/initramfs.cpio" "$run/guest.conf"
+# pack_guest [LINE...]: the guest's orders (guest.conf, with LINEs added)
+# and the initramfs that carries them, in $run
+pack_guest() {
+	cat >"$run/guest.conf" <<-EOF
+		MODE=$guest_mode
+		RESULTS_PORT=$results_port
+		KLOG_PORT=$klog_port
+		PROGS="$progs"
+		TESTS='$tests_quoted'
+		QUICK="$QUICK"
+		KVER="$KVER"
+	EOF
+	[ "$#" -eq 0 ] || printf '%s\n' "$@" >>"$run/guest.conf"
+	# the soak's knobs and the scale, when given; the guest programs have
+	# defaults
+	for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS SCULL_TEST_SCALE CALLCOST_SIZES; do
+		[ -z "${!v:-}" ] || echo "$v=\"${!v}\"" >>"$run/guest.conf"
+	done
+	log "packing the initramfs"
+	TESTBIN=$out/tests MODULE=$out/module/scull.ko \
+		"$SCULL_ROOT/tools/initramfs.sh" "$run/initramfs.cpio" "$run/guest.conf"
+}
 
 # x86 guests under TCG run Debian 13's QEMU (tools/qemu.sh says why: QEMU
 # 7.2's multi-threaded TCG crashes kernels that live-patch their text),
-# except the bench, whose published figures were measured with Debian
-# 12's.
-if [ "$accel" = tcg ] && [ "$KDEBARCH" != arm64 ] && [ "$mode" != bench ]; then
+# the bench's too.
+if [ "$accel" = tcg ] && [ "$KDEBARCH" != arm64 ]; then
 	qemu_bin=$("$SCULL_ROOT/tools/qemu.sh" "$qemu_bin")
 fi
+qemu_bin=${SCULL_QEMU:-$qemu_bin}
 case "$accel" in
 kvm) accel_args=(-accel kvm -cpu host) ;;
 tcg) accel_args=(-accel "tcg,thread=${SCULL_TCG_THREAD:-multi}" -cpu "$cpu") ;;
 *) die "SCULL_ACCEL must be kvm or tcg" ;;
 esac
-smp=2
-if [ -n "${SCULL_ICOUNT:-}" ]; then
-	# one vCPU, single-threaded TCG, the guest clock counting instructions
-	accel_args=(-accel "tcg,thread=single" -icount "shift=0,sleep=off" -cpu "$cpu")
-	smp=1
-fi
-qemu=("${SCULL_QEMU:-$qemu_bin}" "${machine[@]}" "${accel_args[@]}" -m "$mem" -smp "$smp"
-	-nodefaults -no-reboot -display none
-	-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
-	-append "console=$console loglevel=5 log_buf_len=16M panic=-1 $cmdline")
+# qemu_cmd ICOUNT: the QEMU command line in qemu[], booting $run's
+# initramfs; ICOUNT=1 runs one vCPU under single-threaded TCG with the
+# guest's clock counting instructions (-icount shift=0: 1 ns each;
+# sleep=off: idle time skipped)
+qemu_cmd() {
+	local args=("${accel_args[@]}") smp=2
+	if [ "$1" = 1 ]; then
+		args=(-accel "tcg,thread=single" -icount "shift=0,sleep=off" -cpu "$cpu")
+		smp=1
+	fi
+	qemu=("$qemu_bin" "${machine[@]}" "${args[@]}" -m "$mem" -smp "$smp"
+		-nodefaults -no-reboot -display none
+		-kernel "$KIMAGE" -initrd "$run/initramfs.cpio"
+		-append "console=$console loglevel=5 log_buf_len=16M panic=-1 $cmdline")
+}
 
 # One guest at a time on this machine, in the order they asked
 # (scull_guest_lock); SCULL_GUEST_LOCKED=1 says the caller holds the lock
 # already (tools/check-all.sh, for all its rows).
 mkdir -p "$SCULL_CACHE"
-[ "${SCULL_GUEST_LOCKED:-}" = 1 ] || scull_guest_lock
-
-if [ "$mode" = shell ]; then
-	guest_io mon:stdio null null
-	exec "${qemu[@]}" "${io[@]}"
-fi
-
-if [ "$mode" = bench ]; then
-	qemu+=(-mem-prealloc)
-	# the guest writes a tar of its results onto this disk
-	truncate -s 256M "$run/results.img"
-	qemu+=(-drive "file=$run/results.img,format=raw,if=virtio")
-fi
+lock_guest() {
+	[ "${SCULL_GUEST_LOCKED:-}" = 1 ] || scull_guest_lock
+}
 
 # One boot: the guest's lines streamed as they come through
 # tools/collect.sh, which checks and counts them.  Returns
@@ -254,6 +261,71 @@ boot_guest() {
 	return "$rc"
 }
 
+if [ "$mode" = bench ]; then
+	# The bench: a boot per pass (tools/guest/bench.sh), each leaving a tar
+	# of its results on a virtio disk, then one report for all of them.
+	# ICOUNT=1 runs the deterministic pass alone, ICOUNT=0 the timed one.
+	case "${ICOUNT:-}" in
+	'') passes="timed icount" ;;
+	1) passes=icount ;;
+	0) passes=timed ;;
+	*) die "ICOUNT must be 1 (the icount pass alone), 0 (the timed pass alone) or unset (both)" ;;
+	esac
+	results=$SCULL_OUT/bench/$(date +%Y%m%d-%H%M%S)-$KVER${QUICK:+-quick}${ICOUNT:+-icount$ICOUNT}
+	qemu_version=$("$qemu_bin" --version | head -n 1)
+	# one lock for every pass: the passes run back to back
+	lock_guest
+	rc=0
+	for pass in $passes; do
+		run=$out/bench/$pass
+		rm -rf "$run"
+		mkdir -p "$run" "$results/$pass"
+		pack_guest "BENCH_PASS=$pass"
+		qemu_cmd "$([ "$pass" = icount ] && echo 1 || echo 0)"
+		# all guest memory allocated up front, so that no run pays for
+		# the host faulting it in; the guest writes a tar of its results
+		# onto the disk
+		truncate -s 256M "$run/results.img"
+		qemu+=(-mem-prealloc -drive "file=$run/results.img,format=raw,if=virtio")
+		log "booting $KVER (bench, $pass pass, $qemu_version); guest log: $run/console.log"
+		start=$(date +%s)
+		boot_guest || rc=1
+		if tar -xf "$run/results.img" -C "$results/$pass" 2>/dev/null &&
+			[ -f "$results/$pass/runs.tsv" ]; then
+			printf '{"pass":"%s","qemu":"%s","wall_s":%s,"date":"%s"}\n' "$pass" \
+				"$qemu_version" "$(($(date +%s) - start))" "$(date -u +%FT%TZ)" \
+				>"$results/$pass/host.json"
+		else
+			echo "no results came back from the guest ($pass pass)" >&2
+			echo "guest console log: $run/console.log" >&2
+			echo "guest kernel log:  $run/kmsg.txt" >&2
+			rm -rf "${results:?}/$pass"
+			rc=1
+		fi
+	done
+	if [ -n "$(ls "$results")" ]; then
+		"$SCULL_ROOT/tools/bench-report.sh" "$results" || rc=1
+		ln -sfn "$(basename "$results")" "$SCULL_OUT/bench/latest"
+	fi
+	exit "$rc"
+fi
+
+if [ "$mode" = profile ]; then
+	# perf in the guest, on one vCPU under icount: cpu-clock samples every
+	# N ns of the guest's clock, which is every N instructions
+	export SCULL_EXTRA_BINS="${SCULL_EXTRA_BINS:-} /usr/bin/perf"
+fi
+pack_guest
+icount=${SCULL_ICOUNT:-}
+[ "$mode" != profile ] || icount=1
+qemu_cmd "${icount:-0}"
+lock_guest
+
+if [ "$mode" = shell ]; then
+	guest_io mon:stdio null null
+	exec "${qemu[@]}" "${io[@]}"
+fi
+
 if [ "$mode" = boot ]; then
 	# Boots in a row, each its own guest (20 take about as long as one
 	# make check, so the lock is held throughout).
@@ -277,23 +349,11 @@ if [ "$mode" = boot ]; then
 	exit
 fi
 
-log "booting $KVER ($mode, $KDEBARCH, $accel); guest log: $run/console.log"
+log "booting $KVER ($mode, $KDEBARCH, $accel${icount:+, icount}); guest log: $run/console.log"
 set +e
 boot_guest
 rc=$?
 set -e
-if [ "$mode" = bench ]; then
-	# the guest left a tar of its results on the virtio disk
-	results=$SCULL_OUT/bench/$(date +%Y%m%d-%H%M%S)-$KVER${QUICK:+-quick}
-	mkdir -p "$results"
-	if tar -xf "$run/results.img" -C "$results" 2>/dev/null && [ -f "$results/runs.tsv" ]; then
-		"$SCULL_ROOT/tools/bench-report.sh" "$results" || rc=1
-		ln -sfn "$(basename "$results")" "$SCULL_OUT/bench/latest"
-	else
-		echo "no results came back from the guest" >&2
-		rc=1
-	fi
-fi
 if [ "$rc" -ne 0 ]; then
 	echo "guest console log: $run/console.log" >&2
 	echo "guest kernel log:  $run/kmsg.txt" >&2
