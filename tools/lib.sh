@@ -159,7 +159,12 @@ scull_guest_lock() {
 		sleep 1
 	done
 	exec 8>"$lock"
-	flock 8		# a runner that predates the queue may still hold it
+	# the guest running now holds it (a runner that predates the queue
+	# may too): say so rather than wait in silence
+	if ! flock -n 8; then
+		[ -n "$said" ] || log "another guest is running: waiting for it"
+		flock 8
+	fi
 	rm -f "$ticket"
 	exec 7>&-
 }
