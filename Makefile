@@ -40,7 +40,7 @@ ifeq ($(origin KDIR),file)
 kdir_pkg = $(shell apt-cache show linux-headers-$(KERNELRELEASE) >/dev/null 2>&1 && echo yes)
 kdir_hint = no headers for $(if $(filter $(shell uname -r),$(KERNELRELEASE)),the running kernel,kernel) \
 	$(KERNELRELEASE) ($(KDIR) is missing): \
-	$(if $(kdir_pkg),apt-get install linux-headers-$(KERNELRELEASE), \
+	$(if $(kdir_pkg),install them with sudo apt-get install linux-headers-$(KERNELRELEASE), \
 	Debian has no linux-headers-$(KERNELRELEASE) (not a Debian kernel?): give its tree with KDIR=<dir>); \
 	make check and make demo need none (they build for the kernel they boot in QEMU)
 else

@@ -16,7 +16,7 @@ set -uo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-echo "1..8"
+echo "1..9"
 n=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -83,6 +83,24 @@ as_nobody() {
 out=$(cd "$SCULL_ROOT" && user_make KERNELRELEASE=0.0.0-none 2>&1)
 check no_headers $? "$out" \
 	'^Makefile:[0-9]+: \*\*\* no headers for kernel 0\.0\.0-none \(/lib/modules/0\.0\.0-none/build is missing\): Debian has no linux-headers-0\.0\.0-none .*give its tree with KDIR=<dir>; make check and make demo need none .*Stop\.$'
+
+# ... and for a Debian kernel whose headers package exists, not installed:
+# the hint names the package.
+ver=
+for p in $(apt-cache pkgnames linux-headers- 2>/dev/null | grep -E '^linux-headers-[0-9].*-(cloud-)?amd64$' | sort); do
+	v=${p#linux-headers-}
+	if [ ! -e "/lib/modules/$v/build" ] && apt-cache show "$p" >/dev/null 2>&1; then
+		ver=$v
+		break
+	fi
+done
+if [ -z "$ver" ]; then
+	skip headers_package_named "apt knows no linux-headers-<version>-amd64 that is not installed here"
+else
+	out=$(cd "$SCULL_ROOT" && user_make KERNELRELEASE="$ver" 2>&1)
+	check headers_package_named $? "$out" \
+		"^Makefile:[0-9]+: \\*\\*\\* no headers for kernel ${ver//./\\.} \\(/lib/modules/${ver//./\\.}/build is missing\\): install them with sudo apt-get install linux-headers-${ver//./\\.}; make check and make demo need none .*Stop\\.\$"
+fi
 
 out=$(cd "$SCULL_ROOT" && user_make KDIR="$tmp" 2>&1)
 check kdir_not_a_tree $? "$out" \
