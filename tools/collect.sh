@@ -77,8 +77,12 @@ if [ -n "$hosttap" ]; then
 		*) printf '# %s\n' "${line#\# }" ;;
 		esac
 	done <"$hosttap"
-	if [ -z "$h_plan" ] || [ "$h_results" -lt "$h_plan" ]; then
-		host "not ok" checks_plan "$h_results results of the ${h_plan:-(no plan)} $hosttap promised"
+	if [ -z "$h_plan" ]; then
+		host "not ok" checks_plan "$hosttap has no plan"
+	elif [ "$h_results" -lt "$h_plan" ]; then
+		# every check that never reported counts as failed
+		host "not ok" checks_plan "$h_results results of the $h_plan $hosttap promised"
+		fail=$((fail + h_plan - h_results - 1))
 	fi
 fi
 
