@@ -312,10 +312,10 @@ if [ "$mode" = boot ]; then
 fi
 
 log "booting $KVER ($mode, $KDEBARCH, $accel); guest log: $run/console.log"
-set +e
-boot_guest
-rc=$?
-set -e
+# (boot_guest turns set -e back on: its status is taken with ||, or a
+# failed run would end here, before the bench's results and the log paths)
+rc=0
+boot_guest || rc=$?
 if [ "$mode" = bench ]; then
 	# the guest left a tar of its results on the virtio disk
 	results=$SCULL_OUT/bench/$(date +%Y%m%d-%H%M%S)-$KVER${QUICK:+-quick}
@@ -334,6 +334,7 @@ if [ "$mode" = demo ] && [ "$rc" -eq 0 ]; then
 	log "$msg"
 fi
 if [ "$rc" -ne 0 ]; then
+	[ "$mode" != demo ] || echo "make demo: FAILED: the session did not run to its end" >&2
 	echo "guest console log: $run/console.log" >&2
 	echo "guest kernel log:  $run/kmsg.txt" >&2
 fi
