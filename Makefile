@@ -2,9 +2,11 @@
 #
 # scull: build the module for a kernel, install it, and run the test bench.
 #
+#   make help                 every target, one line each, with its time
 #   make                      scull.ko for the running kernel
 #   make KERNELRELEASE=<ver>  ... for another installed kernel (or KDIR=<tree>)
 #   sudo make install         modules_install + depmod + udev rule + scripts
+#   make demo                 a one-minute session with scull in QEMU
 #   make check                the whole suite inside a booted kernel (QEMU)
 #   make check-all            ... on every kernel and architecture claimed
 #                             (6.1, 6.12, 7.2 on x86_64; 6.1 on i386, arm64)
@@ -35,13 +37,49 @@ CHECK_ALL	?=
 BOOTS		?= 20
 export KERNEL TESTS QUICK ICOUNT CHECK_ALL BOOTS
 
+# Without the kernel's headers kbuild stops deep inside with "No such file
+# or directory"; say instead what is missing and how to get it (Debian's
+# package when it has one).  Expanded only by the recipes that need a
+# kernel tree.
+ifeq ($(origin KDIR),file)
+kdir_pkg = $(shell apt-cache show linux-headers-$(KERNELRELEASE) >/dev/null 2>&1 && echo yes)
+kdir_hint = no headers for $(if $(filter $(shell uname -r),$(KERNELRELEASE)),the running kernel,kernel) \
+	$(KERNELRELEASE) ($(KDIR) is missing): \
+	$(if $(kdir_pkg),install them with sudo apt-get install linux-headers-$(KERNELRELEASE), \
+	Debian has no linux-headers-$(KERNELRELEASE) (not a Debian kernel?): give its tree with KDIR=<dir>); \
+	make check and make demo need none (they build for the kernel they boot in QEMU)
+else
+kdir_hint = KDIR=$(KDIR) is not a kernel tree (it has no Makefile): give the headers or \
+	source tree of the kernel to build for
+endif
+need_kdir = $(if $(wildcard $(KDIR)/Makefile),,$(error $(strip $(kdir_hint))))
+
+# install and uninstall write to /lib/modules and /usr: without root they
+# would stop half-way on "Permission denied", so say it before anything runs.
+root_goals := $(filter install uninstall,$(MAKECMDGOALS))
+ifneq ($(root_goals),)
+ifeq ($(DESTDIR),)
+ifneq ($(shell id -u),0)
+$(error make $(root_goals) writes to /lib/modules and /usr: run it as root \
+	(sudo make $(root_goals)), or stage the files with DESTDIR=<dir>)
+endif
+endif
+endif
+
 all: modules
 
 modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(need_kdir)$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+# Without headers there is nothing kbuild could have built here but what
+# an earlier build left: remove that by name.
 clean:
+ifneq ($(wildcard $(KDIR)/Makefile),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+else
+	rm -f scull.ko scull.o scull.mod scull.mod.c scull.mod.o Module.symvers modules.order \
+		.*.cmd src/*.o src/.*.cmd
+endif
 
 # build/ holds the bench's kernels' builds, guest logs and bench results
 distclean: clean
@@ -78,6 +116,9 @@ endif
 check:
 	tools/vm.sh check
 
+demo:
+	tools/vm.sh demo
+
 check-all:
 	tools/check-all.sh
 
@@ -109,5 +150,35 @@ soak:
 lint:
 	tools/lint.sh
 
-.PHONY: all modules clean distclean install uninstall check check-all check-debug boot-loop \
-	boot-all vm-shell bench profile soak lint
+# Every target, one line each, with its time on the project's machine (2
+# cores, QEMU under TCG, no KVM); "warm" is with the cache already filled.
+help:
+	@echo 'Try it and test it in QEMU: no kernel headers, no module loaded on this machine.'
+	@echo 'Debian 12; as root they install what they lack with apt-get.  Times: 2 cores, TCG.'
+	@echo '  make demo            a real session with scull in a booted guest     under 1 min'
+	@echo '  make check           the whole test suite, TAP                       about 3 min warm'
+	@echo '  make vm-shell        a root shell in the test guest, scull loaded    15 s to a prompt'
+	@echo '  make bench QUICK=1   the fio benchmark, short: checks its machinery  under 3 min'
+	@echo '  make bench           fio: scull against tmpfs, brd, /dev/zero        about 23 min'
+	@echo '  make bench ICOUNT=1  the same counted in instructions (deterministic) about 4 min'
+	@echo '  make profile         where scull'"'"'s 4K reads and writes spend time     under 1 min'
+	@echo '  make soak            long randomized runs against a model, stress    about 45 min'
+	@echo '  make check-debug     the suite on a sanitizer kernel (KASAN...)      30+ min (builds its kernel once)'
+	@echo '  make check-all       the suite on 6.1, 6.12, 7.2, i386, arm64        15-20 min warm'
+	@echo '  make boot-loop       boot, load, unload, power off: BOOTS=20 times   about 2.5 min'
+	@echo '  make boot-all        boot-loop on every kernel of check-all          about 15 min'
+	@echo '  make lint            checkpatch, sparse, W=1, shellcheck, dkms       40 s warm'
+	@echo '  options: KERNEL=6.1|6.12|7.2|i386|arm64 the guest kernel, TESTS=<patterns> a subset'
+	@echo "Build and use it on this machine (needs the running kernel's headers):"
+	@echo '  make                 scull.ko for the running kernel                 5 s'
+	@echo '  make KERNELRELEASE=<version> or KDIR=<tree>: for another kernel'
+	@echo '  sudo ./scull_load    load it: /dev/scull0..3, group scull, mode 0660'
+	@echo '  sudo ./scull_unload  unload it'
+	@echo '  sudo make install    module, udev rule, scull_load and scull_unload'
+	@echo '  sudo make uninstall  remove what make install installed'
+	@echo '  make clean           remove what kbuild built'
+	@echo '  make distclean       that, and build/ (bench builds, logs, results)'
+	@echo '  make help            this list'
+
+.PHONY: all modules clean distclean install uninstall check demo check-all check-debug \
+	boot-loop boot-all vm-shell bench profile soak lint help

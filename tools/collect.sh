@@ -4,8 +4,13 @@
 # Read the guest's TAP (stdin) as it comes, pass it through, check it, and
 # end with the suite's own count: "N passed, N failed[, N skipped]".
 #
-#   tools/collect.sh MODE RUNDIR
+#   tools/collect.sh MODE RUNDIR [HOSTTAP]
 #
+# HOSTTAP is the TAP of checks run on the host before the guest booted
+# (tools/newcomer-test.sh: "ok N - NAME", "# SKIP" directives, "# "
+# diagnostics): each result is counted and shown as one of the host's
+# own, "# ok host.NAME", and a result its plan promised and never
+# printed counts as failed.
 # The guest prints kselftest's TAP (tools/guest/ktap.sh): a plan, one
 # result per step or test program, and each program's own TAP nested
 # below as "# " lines.  This counts every test of every program, and adds
@@ -25,7 +30,8 @@
 # Exits non-zero when anything failed.
 set -uo pipefail
 
-mode=${1:?usage: collect.sh MODE RUNDIR} run=${2:?usage: collect.sh MODE RUNDIR}
+mode=${1:?usage: collect.sh MODE RUNDIR [HOSTTAP]} run=${2:?usage: collect.sh MODE RUNDIR [HOSTTAP]}
+hosttap=${3:-}
 
 # What make soak must report, each passing (tools/guest/soak.sh).
 soak_expected="guest.scull_load diff.soak diff.soak stress.soak guest.scull_unload"
@@ -37,14 +43,48 @@ n_plan='' n_results=0 n_pass=0 n_fail=0 n_skip=0
 passed=()
 
 host() {
-	# host ok|"not ok" NAME [WHY]: one of the host's own checks
-	if [ "$1" = ok ]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-	fi
+	# host ok|"not ok"|skip NAME [WHY]: one of the host's own checks
+	case "$1" in
+	ok) pass=$((pass + 1)) ;;
+	skip)
+		skip=$((skip + 1))
+		echo "# ok host.$2 # SKIP $3"
+		return
+		;;
+	*) fail=$((fail + 1)) ;;
+	esac
 	echo "# $1 host.$2${3:+: $3}"
 }
+
+# The host's checks that ran before the guest (HOSTTAP), first.
+if [ -n "$hosttap" ]; then
+	h_plan='' h_results=0
+	while IFS= read -r line; do
+		case "$line" in
+		1..*) h_plan=${line#1..} ;;
+		"ok "*"# SKIP"*)
+			rest=${line#ok * - }
+			host skip "${rest%% *}" "${line#*# SKIP }"
+			h_results=$((h_results + 1))
+			;;
+		"ok "* | "not ok "*)
+			status=ok
+			[[ "$line" == "not ok "* ]] && status="not ok"
+			rest=${line#"$status" * - }
+			host "$status" "${rest%% *}"
+			h_results=$((h_results + 1))
+			;;
+		*) printf '# %s\n' "${line#\# }" ;;
+		esac
+	done <"$hosttap"
+	if [ -z "$h_plan" ]; then
+		host "not ok" checks_plan "$hosttap has no plan"
+	elif [ "$h_results" -lt "$h_plan" ]; then
+		# every check that never reported counts as failed
+		host "not ok" checks_plan "$h_results results of the $h_plan $hosttap promised"
+		fail=$((fail + h_plan - h_results - 1))
+	fi
+fi
 
 # Count a result line (without its number): STATUS NAME-AND-DIRECTIVE.
 count() {

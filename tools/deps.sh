@@ -30,25 +30,57 @@ debug-kernel) pkgs="linux-source-6.1 gcc make libc6-dev perl xz-utils bc bison f
 esac
 pkgs="$pkgs $*"
 
+# Debian only: the packages come from apt, and the guest boots Debian's
+# kernels, fetched with apt-get.
+os_id=$( (. /etc/os-release && echo "${ID:-}") 2>/dev/null || true)
+if [ "$os_id" != debian ]; then
+	os_name=$( (. /etc/os-release && echo "${PRETTY_NAME:-$ID}") 2>/dev/null || uname -s)
+	read -ra list <<<"$pkgs"
+	die_with_fix "this machine runs $os_name, not Debian: the test bench installs Debian packages and boots Debian's kernels with apt-get" \
+		"run it on Debian 12 or later (a VM, or a container run with --privileged), where it installs what it needs: ${list[*]}"
+fi
+
+installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+
 missing=
 for p in $pkgs; do
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$status" = installed ] || missing="$missing $p"
+	installed "$p" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends$missing"
-if ! is_root || [ ! -f /etc/debian_version ]; then
-	printf 'missing packages:%s\nrun as root on Debian:\n  apt-get update && %s\n' \
-		"$missing" "$cmd" >&2
-	exit 1
+if ! is_root; then
+	die_with_fix "packages this needs are not installed:$missing, and installing them needs root" \
+		"run the same make command as root (sudo make ...), or install them first: sudo $cmd"
 fi
+
+# How far apt-get is, for the progress lines: MB downloaded so far of the
+# total it will fetch, and how many of the packages are installed.
+cache=/var/cache/apt/archives
+cache_mb0=$(scull_mb "$cache")
+install_progress() {
+	local p n=0 k=0
+	for p in $missing; do
+		n=$((n + 1))
+		! installed "$p" || k=$((k + 1))
+	done
+	echo "$(($(scull_mb "$cache") - cache_mb0)) of ${total_mb:-?} MB downloaded, $k of $n packages installed"
+}
+update_progress() { echo "$(scull_mb /var/lib/apt/lists) MB of package lists"; }
 
 log "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086  # word splitting of the package list is wanted
-if ! apt-get install -y -q --no-install-recommends $missing >/dev/null; then
+apt_install() {
+	total_mb=$(apt-get install -qq --print-uris --no-install-recommends $missing 2>/dev/null |
+		awk '{ b += $3 } END { printf "%d", b / 1048576 }')
+	scull_progress "apt-get install" install_progress \
+		apt-get install -y -q --no-install-recommends $missing >/dev/null
+}
+if ! apt_install; then
 	log "apt-get install failed; running apt-get update and trying again"
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends $missing >/dev/null
+	scull_progress "apt-get update" update_progress \
+		apt-get update -q >/dev/null || true
+	apt_install || die_with_fix "apt-get could not install:$missing (its messages are above)" \
+		"check the network and apt's sources (/etc/apt/sources.list), then run the same make command again"
 fi

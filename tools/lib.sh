@@ -111,7 +111,11 @@ scull_apt_update() {
 	[ -z "$(find "$dir/lists/updated" -mtime -1 2>/dev/null)" ] || return 0
 	mkdir -p "$dir/lists"
 	log "updating the $spec package lists"
-	if ! scull_apt "$spec" apt-get update -q >"$dir.update.log" 2>&1; then
+	# shellcheck disable=SC2317  # run by scull_progress
+	lists_progress() { echo "$(scull_mb "$dir/lists") MB of lists so far"; }
+	# shellcheck disable=SC2317  # run by scull_progress
+	update_lists() { scull_apt "$spec" apt-get update -q >"$dir.update.log" 2>&1; }
+	if ! scull_progress "updating the $spec package lists" lists_progress update_lists; then
 		ls "$dir"/lists/*_Packages* >/dev/null 2>&1 ||
 			die "apt-get update for $spec failed: $(cat "$dir.update.log")"
 		log "warning: some $spec package lists failed to update:"
@@ -155,7 +159,60 @@ scull_guest_lock() {
 		sleep 1
 	done
 	exec 8>"$lock"
-	flock 8		# a runner that predates the queue may still hold it
+	# the guest running now holds it (a runner that predates the queue
+	# may too): say so rather than wait in silence
+	if ! flock -n 8; then
+		[ -n "$said" ] || log "another guest is running: waiting for it"
+		flock 8
+	fi
 	rm -f "$ticket"
 	exec 7>&-
+}
+
+# Non-root users often lack the sbin directories (depmod, modprobe).
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
+
+# die_with_fix REASON FIX: stop on something a newcomer can hit, with its
+# cure: one line for what is wrong, one for what to do.
+die_with_fix() {
+	printf 'error: %s\n  fix: %s\n' "$1" "$2" >&2
+	exit 1
+}
+
+# scull_need_space DIR MB WHAT: fail before a big download or build when
+# the file system that holds DIR (or would) has less than MB megabytes free.
+scull_need_space() {
+	local dir=$1 need=$2 what=$3 d=$1 free
+	while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+	free=$(df -Pm "$d" | awk 'NR == 2 { print $4 }')
+	[ "$free" -ge "$need" ] ||
+		die_with_fix "no space for $what: it needs about $need MB under $dir, and $free MB are free there" \
+			"free some space, or put the cache on a disk with room: SCULL_CACHE=/path/with/room make ..."
+}
+
+# scull_mb DIR: the megabytes DIR holds so far (0 when it does not exist)
+scull_mb() { { du -sm "$1" 2>/dev/null || true; } | awk '{ print $1 } END { if (!NR) print 0 }'; }
+
+# scull_progress WHAT MEASURE CMD...: run CMD (a download, an unpack, a
+# chroot build) and, while it runs, print "WHAT: 1m20s, <MEASURE>" on
+# stderr every SCULL_PROGRESS_SECONDS (20), so that no long step is
+# silent.  MEASURE is a command (usually a function of the caller) run each
+# time, whose output says how far along CMD is, e.g. "140 of about 750 MB";
+# empty for none.  Returns CMD's exit status.
+scull_progress() {
+	local what=$1 measure=$2 every=${SCULL_PROGRESS_SECONDS:-20} ticker rc=0
+	shift 2
+	(
+		start=$SECONDS
+		# the sleep holds no pipe of ours; the ticker ends with its script
+		while sleep "$every" >/dev/null 2>&1 && kill -0 "$$" 2>/dev/null; do
+			t=$((SECONDS - start))
+			log "$what: $((t / 60))m$((t % 60))s${measure:+, $(eval "$measure")}"
+		done
+	) &
+	ticker=$!
+	"$@" || rc=$?
+	kill "$ticker" 2>/dev/null || true
+	wait "$ticker" 2>/dev/null || true
+	return "$rc"
 }

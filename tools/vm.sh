@@ -6,6 +6,8 @@
 # what the guest reports.
 #
 #   tools/vm.sh check    the suite; TAP on stdout, then "N passed, N failed"
+#   tools/vm.sh demo     a short session in the guest, each command shown
+#                        as typed, then its output (tools/guest/demo.sh)
 #   tools/vm.sh shell    an interactive root shell in the guest
 #   tools/vm.sh bench    the benchmark (tools/guest/bench.sh): a timed boot,
 #                        then a boot under icount (ICOUNT=1: that one alone,
@@ -37,7 +39,7 @@ set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: vm.sh check|shell|bench|profile|soak|callcost|boot}
+mode=${1:?usage: vm.sh check|demo|shell|bench|profile|soak|callcost|boot}
 KERNEL=${KERNEL:-6.1}
 TESTS=${TESTS:-}
 QUICK=${QUICK:-}
@@ -51,6 +53,7 @@ QUICK=${QUICK:-}
 # forget __GFP_ZERO.
 case "$mode" in
 check) timeout_s=${TIMEOUT:-1500} mem=2048 cmdline=mitigations=off ;;
+demo) timeout_s=${TIMEOUT:-300} mem=2048 cmdline=mitigations=off ;;
 soak) timeout_s=${TIMEOUT:-21600} mem=2048 cmdline=mitigations=off ;;
 callcost) timeout_s=${TIMEOUT:-3600} mem=2048 cmdline= ;;
 bench) timeout_s=${TIMEOUT:-3600} mem=3584 cmdline= ;;
@@ -90,12 +93,14 @@ read -r _ _ qemu_bin _ <<<"$(scull_arch_table "$KDEBARCH")"
 # qemu-system-x86 holds the x86_64 and i386 emulators
 qemu_pkg=
 [ "$KDEBARCH" != arm64 ] || qemu_pkg="qemu-system-arm"
-case "$mode" in boot | callcost) deps_mode=check ;; esac
+case "$mode" in boot | callcost | demo) deps_mode=check ;; esac
 # shellcheck disable=SC2086  # no package, or one
 "$SCULL_ROOT/tools/deps.sh" "${deps_mode:-$mode}" $qemu_pkg
 
 out=$SCULL_OUT/$KVER
 run=$out/$mode
+# the initramfs (about 100 MB) and the logs of this run
+scull_need_space "$out" 300 "this run's initramfs and logs"
 mkdir -p "$out"
 rm -rf "$run"
 mkdir -p "$run"
@@ -103,7 +108,11 @@ mkdir -p "$run"
 "$SCULL_ROOT/tools/build-module.sh" "$out/module"
 log "building the guest tests ($KDEBARCH)"
 if [ "$KDEBARCH" = amd64 ]; then
-	make -s -C "$SCULL_ROOT/tests" O="$out/tests" >&2
+	# make demo runs one program of them (a cold build of all takes 20 s)
+	targets=
+	[ "$mode" != demo ] || targets=$out/tests/geometry
+	# shellcheck disable=SC2086  # no target (all), or one
+	make -s -C "$SCULL_ROOT/tests" O="$out/tests" $targets >&2
 else
 	# built where the module was, with that architecture's compiler
 	tb=$KROOT/build/scull-tests
@@ -228,17 +237,45 @@ qemu_cmd() {
 		-append "console=$console loglevel=5 log_buf_len=16M panic=-1 $cmdline")
 }
 
+# The whole suite starts with the host's own checks: the failures a
+# newcomer meets first (tools/newcomer-test.sh), counted with the guest's
+# results by tools/collect.sh.  They boot no guest: no lock.
+host_tap=
+if [ "$mode" = check ] && [ -z "$TESTS" ]; then
+	host_tap=$run/host.tap
+	log "checking the friendly failures on the host (tools/newcomer-test.sh)"
+	"$SCULL_ROOT/tools/newcomer-test.sh" >"$host_tap" 2>&1 || true
+fi
+
+mkdir -p "$SCULL_CACHE"
 # One guest at a time on this machine, in the order they asked
 # (scull_guest_lock); SCULL_GUEST_LOCKED=1 says the caller holds the lock
 # already (tools/check-all.sh, for all its rows).
-mkdir -p "$SCULL_CACHE"
+# (waited: the seconds spent waiting for it, which make demo leaves out)
+waited=0
 lock_guest() {
+	local t=$SECONDS
 	[ "${SCULL_GUEST_LOCKED:-}" = 1 ] || scull_guest_lock
+	waited=$((SECONDS - t))
+}
+
+# make demo's session as it comes (tools/guest/demo.sh), without the
+# guest's end marker; it ran to its end when its last line says so.
+demo_show() {
+	local line rc=1
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		[ "$line" != "scull-guest: done" ] || break
+		printf '%s\n' "$line"
+		case "$line" in "demo: all "*) rc=0 ;; esac
+	done
+	cat >/dev/null
+	return "$rc"
 }
 
 # One boot: the guest's lines streamed as they come through
-# tools/collect.sh, which checks and counts them.  Returns
-# non-zero when anything failed.
+# tools/collect.sh, which checks and counts them (make demo: demo_show,
+# which shows them).  Returns non-zero when anything failed.
 boot_guest() {
 	local rc qrc
 	: >"$run/results.txt"
@@ -248,8 +285,12 @@ boot_guest() {
 		</dev/null >"$run/qemu.log" 2>&1 &
 	qpid=$!
 	set +e
-	tail -n +1 -F --pid="$qpid" "$run/results.txt" 2>/dev/null |
-		"$SCULL_ROOT/tools/collect.sh" "$guest_mode" "$run"
+	if [ "$mode" = demo ]; then
+		tail -n +1 -F --pid="$qpid" "$run/results.txt" 2>/dev/null | demo_show
+	else
+		tail -n +1 -F --pid="$qpid" "$run/results.txt" 2>/dev/null |
+			"$SCULL_ROOT/tools/collect.sh" "$guest_mode" "$run" ${host_tap:+"$host_tap"}
+	fi
 	rc=$?
 	wait "$qpid"
 	qrc=$?
@@ -350,11 +391,17 @@ if [ "$mode" = boot ]; then
 fi
 
 log "booting $KVER ($mode, $KDEBARCH, $accel${icount:+, icount}); guest log: $run/console.log"
-set +e
-boot_guest
-rc=$?
-set -e
+# (boot_guest turns set -e back on: its status is taken with ||, or a
+# failed run would end here, before the log paths)
+rc=0
+boot_guest || rc=$?
+if [ "$mode" = demo ] && [ "$rc" -eq 0 ]; then
+	msg="make demo: done in $((SECONDS - waited)) s (build, boot and session)"
+	[ "$waited" -eq 0 ] || msg="$msg, after $waited s waiting for another guest"
+	log "$msg"
+fi
 if [ "$rc" -ne 0 ]; then
+	[ "$mode" != demo ] || echo "make demo: FAILED: the session did not run to its end" >&2
 	echo "guest console log: $run/console.log" >&2
 	echo "guest kernel log:  $run/kmsg.txt" >&2
 fi

@@ -43,7 +43,11 @@ if [ -f scull_kunit.ko ]; then
 		done
 	fi
 fi
-ktap_set_plan $(($(echo "$selected" | wc -l) + 2 + kmemleak + kunit))
+# make demo's session (tools/guest/demo.sh), run to its end, its output
+# shown only when it fails; not with TESTS= (a subset)
+demo=1
+[ -z "$TESTS" ] || demo=0
+ktap_set_plan $(($(echo "$selected" | wc -l) + 2 + kmemleak + kunit + demo))
 [ "$kmemleak" -eq 0 ] || kmemleak_start
 ktap_test_result guest.scull_load ./scull_load
 [ "$kunit" -eq 0 ] || ktap_run_prog kunit sh guest/kunit.sh
@@ -55,5 +59,6 @@ done
 [ -d /sys/module/scull ] || ./scull_load >/dev/null
 [ "$kmemleak" -eq 0 ] || kmemleak_check after_suite
 ktap_test_result guest.scull_unload ./scull_unload
+[ "$demo" -eq 0 ] || ktap_test_result guest.demo sh guest/demo.sh
 [ "$kmemleak" -eq 0 ] || kmemleak_check after_unload
 ktap_finished
