@@ -70,11 +70,51 @@ TEST(rmmod_of_open_device_is_refused)
 /* The scripts pass parameters through; the devices follow them. */
 TEST(load_with_fewer_devices)
 {
+	char out[1024];
+
 	ASSERT_EQ(0, scull_reload("scull_nr_devs=2"));
 	ASSERT_OK(access("/dev/scull1", F_OK));
 	ASSERT_ERRNO(access("/dev/scull2", F_OK), ENOENT);
 	ASSERT_ERRNO(access("/sys/class/scull/scull2", F_OK), ENOENT);
-	ASSERT_EQ(0, run_sh(NULL, 0, "test \"$(ls /sys/class/scull)\" = \"$(printf 'scull0\\nscull1')\""));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "ls /sys/class/scull | tr '\\n' ' '"));
+	ASSERT_STR_EQ("scull0 scull1 scullpipe0 scullpipe1 scullpipe2 scullpipe3 "
+		      "scullpriv scullsingle sculluid scullwuid ", out);
+}
+
+/* Fewer pipes: the minors after them move down; every node follows. */
+TEST(load_with_fewer_pipes)
+{
+	static const char *const nodes[] = {
+		"scull0 0", "scull1 1", "scull2 2", "scull3 3", "scullpipe0 4",
+		"scullsingle 5", "sculluid 6", "scullwuid 7", "scullpriv 8",
+	};
+	char out[4096], expected[4096] = "";
+	unsigned int i, major;
+	struct stat st;
+
+	ASSERT_EQ(0, scull_reload("scull_p_nr_devs=1 scull_p_buffer=10"));
+	ASSERT_ERRNO(access("/dev/scullpipe1", F_OK), ENOENT);
+	major = scull_major();
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		char name[32];
+		unsigned int minor;
+
+		ASSERT_EQ(2, sscanf(nodes[i], "%31s %u", name, &minor));
+		snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
+			 "%s %u:%u\n", name, major, minor);
+	}
+	ASSERT_EQ(0, run_sh(out, sizeof(out),
+			    "for d in /sys/class/scull/*; do echo \"${d##*/} $(cat $d/dev)\"; done | "
+			    "sort -t: -k2 -n"));
+	ASSERT_STR_EQ(expected, out);
+	ASSERT_OK(stat("/dev/scullpriv", &st));
+	ASSERT_EQ(8, minor(st.st_rdev));
+	{
+		int fd = ASSERT_OK(open("/dev/scullpipe0", O_RDWR));
+
+		ASSERT_EQ(10, ioctl(fd, SCULL_P_IOCQSIZE));
+		close(fd);
+	}
 }
 
 TEST(load_with_fixed_major_and_minor)
@@ -91,6 +131,10 @@ TEST(load_with_fixed_major_and_minor)
 	ASSERT_EQ(SCULL_MODE, st.st_mode & 07777);
 	read_text("/sys/class/scull/scull0/dev", text, sizeof(text));
 	ASSERT_STR_EQ("240:8\n", text);
+	/* the pipes and the access-controlled devices follow */
+	nodes_check(8);
+	read_text("/sys/class/scull/scullpriv/dev", text, sizeof(text));
+	ASSERT_STR_EQ("240:19\n", text);
 }
 
 /* Load-time geometry is each device's default, and RESET returns to it. */
@@ -199,18 +243,24 @@ TEST(load_without_udev)
 	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm control --exit"));
 	ASSERT_NE(0, run_sh(NULL, 0, "udevadm control --ping"));
 	ASSERT_EQ(0, run_sh(NULL, 0, "mknod -m 666 /dev/scull2 c 1 3"));
+	ASSERT_EQ(0, run_sh(NULL, 0, "mknod -m 666 /dev/scullwuid c 1 3"));
 	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_load"));
 	ASSERT_STR_EQ("", out);
 	nodes_check(0);
+	fd = ASSERT_OK(open("/dev/scullpipe3", O_RDWR));
+	write_exact(fd, "p", 1);
+	close(fd);
 	fd = dev_open(2, O_RDWR);
 	write_exact(fd, "mknod", 5);
 	close(fd);
 	ASSERT_EQ(5, dev_size(2));
 	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
 	nothing_registered();
-	/* the mknod'ed node is the script's to remove, and it did */
+	/* the mknod'ed nodes are the script's to remove, and it did */
 	ASSERT_ERRNO(access("/dev/scull2", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/dev/scullwuid", F_OK), ENOENT);
 	ASSERT_ERRNO(access("/dev/scull", F_OK), ENOENT);
+	ASSERT_ERRNO(access("/dev/scullpipe", F_OK), ENOENT);
 }
 
 /* The group is missing: the script creates it.  udevd resolved the name
@@ -247,7 +297,7 @@ TEST(load_refuses_unknown_parameter)
 	ASSERT_EQ(1, run_sh(out, sizeof(out), SCULL_DIR "/scull_load scull_quantm=100"));
 	ASSERT_STR_EQ("scull_load: unknown parameter 'scull_quantm' (known: scull_major "
 		      "scull_minor scull_nr_devs scull_quantum scull_qset scull_size_limit "
-		      "scull_capacity)\n", out);
+		      "scull_capacity scull_p_nr_devs scull_p_buffer)\n", out);
 	nothing_registered();
 }
 
