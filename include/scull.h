@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * scull: private declarations shared by the files in src/.
+ *
+ * Minors, from scull_minor on: the memory devices scull0..N-1, the pipes
+ * scullpipe0..P-1, then scullsingle, sculluid, scullwuid and scullpriv.
+ * All are in one char region and one class, "scull".
  */
 #ifndef _SCULL_H
 #define _SCULL_H
@@ -9,14 +13,21 @@
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/uio.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "uapi/scull.h"
 
 #define SCULL_NAME		"scull"
+/* scullsingle, sculluid, scullwuid, scullpriv */
+#define SCULL_ACCESS_NR_DEVS	4
 
 /**
  * struct scull_qset - one quantum set: LDD3's unit of the storage list
@@ -111,6 +122,127 @@ struct scull_dev {
 	unsigned int index;
 };
 
+/**
+ * struct scull_pipe - one pipe, /dev/scullpipe<index>: LDD3's scullpipe
+ * @lock: protects every field from @buffer to @writer_opens.  Held while
+ *	bytes are copied to or from user space, never while waiting for data
+ *	or room.  @size, @len, @nwriters and @writer_opens change with
+ *	WRITE_ONCE() and are also read without it (poll, wait conditions,
+ *	which are checked again under the lock).
+ * @inq: readers wait here for bytes, or for the last writer to leave
+ * @outq: writers wait here for room
+ * @buffer: the circular buffer, @size bytes
+ * @size: bytes @buffer holds; a write of at most @size bytes is atomic
+ *	(PIPE_BUF-like): its bytes go in together, never mixed with another's
+ * @rp: where in @buffer the next byte to read sits
+ * @len: bytes buffered, from @rp on, wrapping at @size
+ * @nwriters: open files that may write
+ * @writer_opens: writers opened so far; see struct scull_pipe_file
+ * @async_queue: files that asked for SIGIO; fasync_helper() and
+ *	kill_fasync() lock it themselves
+ * @cdev: the character device; a child of @device, which it pins
+ * @device: the device in /sys/class/scull; its release frees this struct
+ * @index: n in scullpipe<n>
+ *
+ * Allocated, buffer included, and made ready in full before
+ * cdev_device_add() makes it visible; freed by @device's release.
+ */
+struct scull_pipe {
+	struct mutex lock;		/* the buffer and counts below */
+	wait_queue_head_t inq;
+	wait_queue_head_t outq;
+	char *buffer;
+	unsigned int size;
+	unsigned int rp;
+	unsigned int len;
+	unsigned int nwriters;
+	unsigned long writer_opens;
+	struct fasync_struct *async_queue;
+	struct cdev cdev;
+	struct device device;
+	unsigned int index;
+};
+
+/**
+ * struct scull_pipe_file - one open file of a pipe: its private_data
+ * @pipe: the pipe
+ * @writers_seen: the pipe's @writer_opens when the file was opened on an
+ *	empty pipe with no writer, or one less when it found a writer or
+ *	bytes.  A reader reaches end of file on an empty pipe with no writer
+ *	only once @writer_opens differs from this: a file opened before any
+ *	writer came waits for one, as a FIFO's reader does.
+ */
+struct scull_pipe_file {
+	struct scull_pipe *pipe;
+	unsigned long writers_seen;
+};
+
+/**
+ * enum scull_access_rule - who may open an access-controlled device
+ * @SCULL_ACCESS_SINGLE: one open file at a time (scullsingle)
+ * @SCULL_ACCESS_UID: one user at a time, others -EBUSY (sculluid)
+ * @SCULL_ACCESS_WUID: one user at a time, others wait (scullwuid)
+ */
+enum scull_access_rule {
+	SCULL_ACCESS_SINGLE,
+	SCULL_ACCESS_UID,
+	SCULL_ACCESS_WUID,
+};
+
+/**
+ * struct scull_access - a memory device with an open rule: scullsingle,
+ *	sculluid or scullwuid
+ * @mem: the memory device it is (its store, cdev, device and attributes)
+ * @lock: protects @count and @owner.  Nothing sleeps under it; @count and
+ *	@owner change with WRITE_ONCE() and scullwuid's wait condition also
+ *	reads them without it, to be checked again under it.
+ * @count: open files
+ * @owner: the user whose files are open, while @count is not 0
+ *	(sculluid, scullwuid)
+ * @rule: who may open it
+ * @wait: scullwuid's openers wait here until the device is free for them
+ */
+struct scull_access {
+	struct scull_dev mem;
+	spinlock_t lock;		/* @count, @owner */
+	unsigned int count;
+	kuid_t owner;
+	enum scull_access_rule rule;
+	wait_queue_head_t wait;
+};
+
+/**
+ * struct scull_priv_store - the private memory device of one terminal
+ * @store: its bytes
+ * @node: in &scull_priv.terminals
+ * @tty: the controlling terminal's device number, the key
+ * @users: open files; the last one to close frees this
+ */
+struct scull_priv_store {
+	struct scull_store store;
+	struct list_head node;
+	dev_t tty;
+	unsigned int users;
+};
+
+/**
+ * struct scull_priv - /dev/scullpriv: a memory device per controlling
+ *	terminal
+ * @lock: a mutex: protects @terminals, @nr_terminals and each entry's
+ *	users; an entry is allocated (GFP_KERNEL) with it held
+ * @terminals: the terminals' devices, struct scull_priv_store
+ * @nr_terminals: entries in @terminals
+ * @cdev: the character device; a child of @device, which it pins
+ * @device: the device in /sys/class/scull; its release frees this struct
+ */
+struct scull_priv {
+	struct mutex lock;		/* @terminals and their users */
+	struct list_head terminals;
+	unsigned int nr_terminals;
+	struct cdev cdev;
+	struct device device;
+};
+
 /* main.c */
 extern struct class *scull_class;
 int scull_parse_size(const char *val, unsigned long long *n);
@@ -136,13 +268,35 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 loff_t scull_store_seek_data(struct scull_store *st, loff_t pos);
 loff_t scull_store_seek_hole(struct scull_store *st, loff_t pos);
 
-/* fops.c */
+/* fops.c: the memory devices' handlers, shared with access.c */
 extern const struct file_operations scull_fops;
+int scull_open_store(struct file *filp, struct scull_store *st);
+ssize_t scull_read(struct file *filp, char __user *buf, size_t count,
+		   loff_t *ppos);
+ssize_t scull_write(struct file *filp, const char __user *buf, size_t count,
+		    loff_t *ppos);
+ssize_t scull_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t scull_write_iter(struct kiocb *iocb, struct iov_iter *from);
+loff_t scull_llseek(struct file *filp, loff_t off, int whence);
+__poll_t scull_poll(struct file *filp, struct poll_table_struct *wait);
 
 /* ioctl.c */
 long scull_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 long scull_compat_ioctl(struct file *filp, unsigned int cmd,
 			unsigned long arg);
+
+/* pipe.c */
+int scull_pipes_alloc(dev_t first, unsigned int nr, unsigned int size);
+int scull_pipes_add(void);
+void scull_pipes_del(void);
+void scull_pipes_put(void);
+
+/* access.c */
+int scull_access_alloc(dev_t first, unsigned int quantum, unsigned int qset,
+		       loff_t limit, loff_t capacity);
+int scull_access_add(void);
+void scull_access_del(void);
+void scull_access_put(void);
 
 /* proc.c */
 int scull_proc_init(struct scull_dev **devs, unsigned int nr_devs);

@@ -2,6 +2,9 @@
 /*
  * scull file operations: thin wrappers that take the device's lock and call
  * the storage layer.  The device behaves like a regular file held in RAM.
+ * An open file's private_data is the struct scull_store it reads and
+ * writes, so the access-controlled devices (access.c) reuse every handler
+ * here with open rules of their own.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,9 +18,7 @@
 
 static struct scull_store *scull_store_of(struct file *filp)
 {
-	struct scull_dev *dev = filp->private_data;
-
-	return &dev->store;
+	return filp->private_data;
 }
 
 /*
@@ -32,12 +33,19 @@ static bool scull_open_trims(const struct file *filp)
 	       !(filp->f_flags & O_APPEND);
 }
 
-static int scull_open(struct inode *inode, struct file *filp)
+/**
+ * scull_open_store() - open a file on a memory device's store
+ * @filp: the file being opened
+ * @st: the store it reads and writes
+ *
+ * Refuses O_DIRECT, makes @st the file's private_data and trims the store
+ * when the open mode asks for it.  Every memory device's open ends here.
+ *
+ * Return: 0, -EINVAL for O_DIRECT, or -ERESTARTSYS when a fatal signal
+ * came while waiting to trim.
+ */
+int scull_open_store(struct file *filp, struct scull_store *st)
 {
-	struct scull_dev *dev = container_of(inode->i_cdev, struct scull_dev,
-					     cdev);
-	struct scull_store *st = &dev->store;
-
 	/*
 	 * The VFS refuses O_DIRECT after ->open (there is no direct I/O to a
 	 * char device): refuse it here, before a trim could lose data.
@@ -45,7 +53,7 @@ static int scull_open(struct inode *inode, struct file *filp)
 	if (filp->f_flags & O_DIRECT)
 		return -EINVAL;
 
-	filp->private_data = dev;
+	filp->private_data = st;
 	/* f_pos updates are atomic as for a regular file; NOWAIT is honoured */
 	filp->f_mode |= FMODE_ATOMIC_POS | FMODE_NOWAIT;
 
@@ -56,6 +64,14 @@ static int scull_open(struct inode *inode, struct file *filp)
 		up_write(&st->rwsem);
 	}
 	return 0;
+}
+
+static int scull_open(struct inode *inode, struct file *filp)
+{
+	struct scull_dev *dev = container_of(inode->i_cdev, struct scull_dev,
+					     cdev);
+
+	return scull_open_store(filp, &dev->store);
 }
 
 /* Read at *@ppos and advance it.  With @nowait, never sleep on the lock. */
@@ -102,8 +118,8 @@ static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 	return ret;
 }
 
-static ssize_t scull_read(struct file *filp, char __user *buf, size_t count,
-			  loff_t *ppos)
+ssize_t scull_read(struct file *filp, char __user *buf, size_t count,
+		   loff_t *ppos)
 {
 	struct iov_iter to;
 
@@ -111,8 +127,8 @@ static ssize_t scull_read(struct file *filp, char __user *buf, size_t count,
 	return scull_read_at(scull_store_of(filp), &to, ppos, false);
 }
 
-static ssize_t scull_write(struct file *filp, const char __user *buf,
-			   size_t count, loff_t *ppos)
+ssize_t scull_write(struct file *filp, const char __user *buf, size_t count,
+		    loff_t *ppos)
 {
 	struct iov_iter from;
 
@@ -121,13 +137,13 @@ static ssize_t scull_write(struct file *filp, const char __user *buf,
 			      filp->f_flags & O_APPEND, false);
 }
 
-static ssize_t scull_read_iter(struct kiocb *iocb, struct iov_iter *to)
+ssize_t scull_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	return scull_read_at(scull_store_of(iocb->ki_filp), to, &iocb->ki_pos,
 			     iocb->ki_flags & IOCB_NOWAIT);
 }
 
-static ssize_t scull_write_iter(struct kiocb *iocb, struct iov_iter *from)
+ssize_t scull_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	return scull_write_at(scull_store_of(iocb->ki_filp), from,
 			      &iocb->ki_pos, iocb->ki_flags & IOCB_APPEND,
@@ -159,7 +175,7 @@ static loff_t scull_seek_data_hole(struct scull_store *st, loff_t off,
  * cache's bound, 16 TiB there).  A result out of that range, or one that
  * would overflow, is -EINVAL.
  */
-static loff_t scull_llseek(struct file *filp, loff_t off, int whence)
+loff_t scull_llseek(struct file *filp, loff_t off, int whence)
 {
 	struct scull_store *st = scull_store_of(filp);
 	loff_t pos, size;
@@ -192,7 +208,7 @@ static loff_t scull_llseek(struct file *filp, loff_t off, int whence)
 }
 
 /* Like a regular file: always readable and writable. */
-static __poll_t scull_poll(struct file *filp, struct poll_table_struct *wait)
+__poll_t scull_poll(struct file *filp, struct poll_table_struct *wait)
 {
 	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 }

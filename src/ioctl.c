@@ -96,8 +96,7 @@ static enum scull_field scull_cmd_field(unsigned int cmd)
 
 long scull_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
-	struct scull_dev *dev = filp->private_data;
-	struct scull_store *st = &dev->store;
+	struct scull_store *st = filp->private_data;
 	int __user *uarg = (int __user *)arg;
 	long ret;
 	int val;

@@ -2,10 +2,12 @@
 /*
  * scull: Simple Character Utility for Loading Localities.
  *
- * The memory devices of Linux Device Drivers, 3rd edition, chapter 3, for
- * current kernels: /dev/scull0 .. /dev/scull<N-1>, each a file held in RAM.
- * This file owns the module parameters, the char device region, the device
- * class and the life of every minor.
+ * The devices of Linux Device Drivers, 3rd edition, chapters 3 and 6, for
+ * current kernels: /dev/scull0 .. /dev/scull<N-1>, each a file held in RAM;
+ * the pipes /dev/scullpipe0 .. /dev/scullpipe<P-1> (pipe.c); and the
+ * access-controlled memory devices scullsingle, sculluid, scullwuid and
+ * scullpriv (access.c).  This file owns the module parameters, the char
+ * device region, the device class and the life of every memory device.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -152,6 +154,16 @@ module_param_cb(scull_capacity, &scull_param_size_ops, &scull_capacity_range, 04
 MODULE_PARM_DESC(scull_capacity,
 		 "Fixed size of each device, K/M/G allowed, at most scull_size_limit (default 0: file-like, grows with writes)");
 
+static unsigned int scull_p_nr_devs = 4;
+static struct scull_param_uint scull_p_nr_devs_range = { &scull_p_nr_devs, 1, SCULL_NR_DEVS_MAX };
+module_param_cb(scull_p_nr_devs, &scull_param_uint_ops, &scull_p_nr_devs_range, 0444);
+MODULE_PARM_DESC(scull_p_nr_devs, "Pipes scullpipe0..scullpipe<n-1> (default 4, at most 256)");
+
+static unsigned int scull_p_buffer = 4000;
+static struct scull_param_uint scull_p_buffer_range = { &scull_p_buffer, 1, SCULL_P_BUFFER_MAX };
+module_param_cb(scull_p_buffer, &scull_param_uint_ops, &scull_p_buffer_range, 0444);
+MODULE_PARM_DESC(scull_p_buffer, "Bytes in a pipe's buffer (default 4000, at most 1 MiB)");
+
 static dev_t scull_devt;
 static struct scull_dev **scull_devices;
 struct class *scull_class;
@@ -164,12 +176,19 @@ struct class *scull_class;
  */
 static atomic_t scull_releases_pending = ATOMIC_INIT(0);
 
+/* Minors in the region: memory devices, pipes, access-controlled devices. */
+static unsigned int scull_nr_minors(void)
+{
+	return scull_nr_devs + scull_p_nr_devs + SCULL_ACCESS_NR_DEVS;
+}
+
 /* Checks across parameters; each one alone was checked when it was set. */
 static int __init scull_check_params(void)
 {
-	if (scull_minor + scull_nr_devs - 1 > MINORMASK) {
-		pr_err("invalid scull_minor=%u with scull_nr_devs=%u: minors end at %u\n",
-		       scull_minor, scull_nr_devs, MINORMASK);
+	if (scull_minor + scull_nr_minors() - 1 > MINORMASK) {
+		pr_err("invalid scull_minor=%u with scull_nr_devs=%u and scull_p_nr_devs=%u: %u minors from there end past %u\n",
+		       scull_minor, scull_nr_devs, scull_p_nr_devs,
+		       scull_nr_minors(), MINORMASK);
 		return -EINVAL;
 	}
 	if (scull_capacity > scull_size_limit) {
@@ -199,15 +218,15 @@ static int __init scull_region_get(void)
 
 	if (scull_major) {
 		scull_devt = MKDEV(scull_major, scull_minor);
-		err = register_chrdev_region(scull_devt, scull_nr_devs,
+		err = register_chrdev_region(scull_devt, scull_nr_minors(),
 					     SCULL_NAME);
 	} else {
 		err = alloc_chrdev_region(&scull_devt, scull_minor,
-					  scull_nr_devs, SCULL_NAME);
+					  scull_nr_minors(), SCULL_NAME);
 	}
 	if (err)
 		pr_err("cannot get major %u, minors %u-%u: %d\n", scull_major,
-		       scull_minor, scull_minor + scull_nr_devs - 1, err);
+		       scull_minor, scull_minor + scull_nr_minors() - 1, err);
 	return err;
 }
 
@@ -297,15 +316,49 @@ static void scull_wait_releases(void)
 		       !atomic_read(&scull_releases_pending));
 }
 
+/* Add every memory device; on failure none stays added. */
+static int __init scull_devs_add(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < scull_nr_devs; i++) {
+		err = cdev_device_add(&scull_devices[i]->cdev,
+				      &scull_devices[i]->device);
+		if (err) {
+			pr_err("cannot add scull%u: %d\n", i, err);
+			goto out_del_devs;
+		}
+	}
+	return 0;
+
+out_del_devs:
+	while (i--)
+		cdev_device_del(&scull_devices[i]->cdev,
+				&scull_devices[i]->device);
+	return err;
+}
+
+static void scull_devs_del(void)
+{
+	unsigned int i = scull_nr_devs;
+
+	while (i--)
+		cdev_device_del(&scull_devices[i]->cdev,
+				&scull_devices[i]->device);
+}
+
 /*
- * The order matters.  Everything a node needs -- its store, its device,
- * the /proc files that show it -- exists before the first cdev_device_add()
- * makes a node visible, and that is the last step that can fail.  Exit
- * undoes it in reverse: no node is visible when /proc goes, and the module
- * waits for the device releases, its own code, before it goes.
+ * The order matters.  Everything a node needs -- its store or buffer, its
+ * device, the /proc files that show it -- exists before the first
+ * cdev_device_add() makes a node visible, and adding the nodes is the last
+ * step that can fail.  Exit undoes it in reverse: no node is visible when
+ * /proc goes, and the module waits for the device releases, its own code,
+ * before it goes.
  */
 static int __init scull_init(void)
 {
+	dev_t pipes_devt, access_devt;
 	struct scull_dev *dev;
 	unsigned int i;
 	int err;
@@ -316,6 +369,8 @@ static int __init scull_init(void)
 	err = scull_region_get();
 	if (err)
 		return err;
+	pipes_devt = scull_devt + scull_nr_devs;
+	access_devt = pipes_devt + scull_p_nr_devs;
 	scull_class = scull_class_create(SCULL_NAME);
 	if (IS_ERR(scull_class)) {
 		err = PTR_ERR(scull_class);
@@ -335,56 +390,70 @@ static int __init scull_init(void)
 		}
 		scull_devices[i] = dev;
 	}
+	err = scull_pipes_alloc(pipes_devt, scull_p_nr_devs, scull_p_buffer);
+	if (err)
+		goto out_put_pipes;
+	err = scull_access_alloc(access_devt, scull_quantum, scull_qset,
+				 scull_size_limit, scull_capacity);
+	if (err)
+		goto out_put_access;
 	err = scull_proc_init(scull_devices, scull_nr_devs);
 	if (err)
-		goto out_put_devs;
-	for (i = 0; i < scull_nr_devs; i++) {
-		dev = scull_devices[i];
-		err = cdev_device_add(&dev->cdev, &dev->device);
-		if (err) {
-			pr_err("cannot add scull%u: %d\n", i, err);
-			goto out_del_devs;
-		}
-	}
+		goto out_put_access;
+	err = scull_devs_add();
+	if (err)
+		goto out_proc_exit;
+	err = scull_pipes_add();
+	if (err)
+		goto out_del_devs;
+	err = scull_access_add();
+	if (err)
+		goto out_del_pipes;
 
-	pr_info("%u devices, major %u, minors %u-%u, quantum %u, qset %u, limit %llu bytes, capacity %llu bytes\n",
-		scull_nr_devs, MAJOR(scull_devt), MINOR(scull_devt),
-		MINOR(scull_devt) + scull_nr_devs - 1, scull_quantum,
+	pr_info("%u devices, %u pipes of %u bytes, major %u, minors %u-%u, quantum %u, qset %u, limit %llu bytes, capacity %llu bytes\n",
+		scull_nr_devs, scull_p_nr_devs, scull_p_buffer,
+		MAJOR(scull_devt), MINOR(scull_devt),
+		MINOR(scull_devt) + scull_nr_minors() - 1, scull_quantum,
 		scull_qset, scull_size_limit, scull_capacity);
 	return 0;
 
+out_del_pipes:
+	scull_pipes_del();
 out_del_devs:
-	while (i--)
-		cdev_device_del(&scull_devices[i]->cdev,
-				&scull_devices[i]->device);
+	scull_devs_del();
+out_proc_exit:
 	scull_proc_exit();
+out_put_access:
+	scull_access_put();
+out_put_pipes:
+	scull_pipes_put();
 out_put_devs:
 	scull_devs_put();
 	scull_wait_releases();
 out_destroy_class:
 	class_destroy(scull_class);
 out_unregister_region:
-	unregister_chrdev_region(scull_devt, scull_nr_devs);
+	unregister_chrdev_region(scull_devt, scull_nr_minors());
 	return err;
 }
 module_init(scull_init);
 
 static void __exit scull_exit(void)
 {
-	unsigned int i = scull_nr_devs;
-
-	while (i--)
-		cdev_device_del(&scull_devices[i]->cdev,
-				&scull_devices[i]->device);
+	scull_access_del();
+	scull_pipes_del();
+	scull_devs_del();
 	scull_proc_exit();
+	scull_access_put();
+	scull_pipes_put();
 	scull_devs_put();
 	scull_wait_releases();
 	class_destroy(scull_class);
-	unregister_chrdev_region(scull_devt, scull_nr_devs);
+	unregister_chrdev_region(scull_devt, scull_nr_minors());
 }
 module_exit(scull_exit);
 
-MODULE_DESCRIPTION("LDD3's scull: memory-backed devices /dev/scull0..N-1");
+MODULE_DESCRIPTION("LDD3's scull: memory devices, pipes and access-controlled devices");
 MODULE_AUTHOR("The scull developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(SCULL_VERSION);

@@ -381,10 +381,18 @@ static const struct bad_param bad_params[] = {
 	{ "scull_size_limit=12Q", "scull: invalid scull_size_limit=12Q: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
 	{ "scull_size_limit=much", "scull: invalid scull_size_limit=much: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
 	{ "scull_size_limit=9E", "scull: invalid scull_size_limit=9E: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
-	{ "scull_minor=1048574 scull_nr_devs=4", "scull: invalid scull_minor=1048574 with scull_nr_devs=4: minors end at 1048575" },
+	{ "scull_minor=1048574 scull_nr_devs=4", "scull: invalid scull_minor=1048574 with scull_nr_devs=4 and scull_p_nr_devs=4: 12 minors from there end past 1048575" },
+	/* the pipes and the four access-controlled devices need minors too */
+	{ "scull_minor=1048565", "scull: invalid scull_minor=1048565 with scull_nr_devs=4 and scull_p_nr_devs=4: 12 minors from there end past 1048575" },
+	{ "scull_minor=1048100 scull_nr_devs=256 scull_p_nr_devs=256", "scull: invalid scull_minor=1048100 with scull_nr_devs=256 and scull_p_nr_devs=256: 516 minors from there end past 1048575" },
+	{ "scull_p_nr_devs=0", "scull: invalid scull_p_nr_devs=0: expected an integer from 1 to 256" },
+	{ "scull_p_nr_devs=257", "scull: invalid scull_p_nr_devs=257: expected an integer from 1 to 256" },
+	{ "scull_p_buffer=0", "scull: invalid scull_p_buffer=0: expected an integer from 1 to 1048576" },
+	{ "scull_p_buffer=1048577", "scull: invalid scull_p_buffer=1048577: expected an integer from 1 to 1048576" },
+	{ "scull_p_buffer=4k", "scull: invalid scull_p_buffer=4k: expected an integer from 1 to 1048576" },
 	{ "scull_quantum=65536 scull_qset=65536", "scull: invalid scull_quantum=65536 with scull_qset=65536: a quantum set may span at most 1073741824 bytes" },
 	/* major 1 is /dev/mem and friends: the region is taken */
-	{ "scull_major=1", "scull: cannot get major 1, minors 0-3: -16" },
+	{ "scull_major=1", "scull: cannot get major 1, minors 0-11: -16" },
 };
 
 TEST(hostile_module_parameters)

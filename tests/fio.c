@@ -5,7 +5,9 @@
  * short (a short transfer would also corrupt fio's figures).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -94,4 +96,16 @@ TEST(engines_job)
 		LINE("libaio-qd8", 33554432) LINE("libaio-qd32", 33554432)
 		LINE("io_uring-qd1", 33554432) LINE("io_uring-qd8", 33554432)
 		LINE("io_uring-qd32", 33554432));
+}
+
+/* a writer and a reader at once through scullpipe0; nothing left in it */
+TEST(pipe_job)
+{
+	char c;
+	int fd;
+
+	run_job("pipe.fio", LINE("writer", 4000000) LINE("reader", 4000000));
+	fd = ASSERT_OK(open("/dev/scullpipe0", O_RDWR | O_NONBLOCK));
+	ASSERT_ERRNO(read(fd, &c, 1), EAGAIN);
+	close(fd);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Device nodes and who may use them: what scull_load and the udev rule
- * make (group scull, mode 0660, the /dev/scull link), a member of the
- * group reads and writes, anyone else gets EACCES.
+ * make (group scull, mode 0660, for the memory devices, the pipes and the
+ * access-controlled devices; the /dev/scull and /dev/scullpipe links), a
+ * member of the group reads and writes, anyone else gets EACCES.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -18,6 +19,11 @@ TEST(nodes_exist_with_group_and_mode)
 
 	nodes_check(0);
 	ASSERT_ERRNO(stat("/dev/scull4", &st), ENOENT);
+	ASSERT_ERRNO(stat("/dev/scullpipe4", &st), ENOENT);
+	/* and nothing else of the class */
+	ASSERT_EQ(0, run_sh(NULL, 0, "test \"$(ls /sys/class/scull | tr '\\n' ' ')\" = "
+			    "'scull0 scull1 scull2 scull3 scullpipe0 scullpipe1 scullpipe2 "
+			    "scullpipe3 scullpriv scullsingle sculluid scullwuid '"));
 }
 
 TEST(scull_link_points_at_scull0)
@@ -30,19 +36,36 @@ TEST(scull_link_points_at_scull0)
 	ASSERT_STR_EQ("scull0", target);
 }
 
+TEST(scullpipe_link_points_at_scullpipe0)
+{
+	char target[64];
+	ssize_t n = readlink("/dev/scullpipe", target, sizeof(target) - 1);
+
+	ASSERT_EQ(10, n);
+	target[n] = '\0';
+	ASSERT_STR_EQ("scullpipe0", target);
+}
+
 /* The rule itself, not scull_load, sets group and mode: undo them, send
  * a change event, and udev puts them back.
  */
 TEST(udev_rule_sets_group_and_mode)
 {
+	static const char *const names[] = { "scull1", "scullpipe1", "scullsingle", "scullpriv" };
+	char path[64];
 	struct stat st;
+	unsigned int i;
 
-	ASSERT_OK(chmod("/dev/scull1", 0600));
-	ASSERT_OK(chown("/dev/scull1", 0, 0));
-	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm trigger --action=change --settle /sys/class/scull/scull1"));
-	ASSERT_OK(stat("/dev/scull1", &st));
-	ASSERT_EQ(SCULL_MODE, st.st_mode & 07777);
-	ASSERT_EQ(scull_gid(), st.st_gid);
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", names[i]);
+		ASSERT_OK(chmod(path, 0600));
+		ASSERT_OK(chown(path, 0, 0));
+		ASSERT_EQ(0, run_sh(NULL, 0, "udevadm trigger --action=change --settle /sys/class/scull/%s",
+				    names[i]));
+		ASSERT_OK(stat(path, &st));
+		ASSERT_EQ(SCULL_MODE, st.st_mode & 07777);
+		ASSERT_EQ(scull_gid(), st.st_gid);
+	}
 }
 
 static void member_reads_and_writes(void *arg)
@@ -63,6 +86,14 @@ static void member_reads_and_writes(void *arg)
 	ASSERT_EQ(1, read(fd, buf, sizeof(buf)));
 	ASSERT_EQ('w', buf[0]);
 	close(fd);
+	/* a pipe, and an access-controlled device */
+	fd = ASSERT_OK(open("/dev/scullpipe0", O_RDWR));
+	write_exact(fd, "pipe", 4);
+	read_exact(fd, buf, 4);
+	ASSERT_MEM_EQ("pipe", buf, 4);
+	close(fd);
+	fd = ASSERT_OK(open("/dev/scullsingle", O_RDWR));
+	close(fd);
 }
 
 TEST(group_member_can_read_and_write)
@@ -75,13 +106,23 @@ static void outsider_is_refused(void *arg)
 {
 	int i;
 
+	static const char *const others[] = {
+		"/dev/scull", "/dev/scullpipe", "/dev/scullsingle",
+		"/dev/sculluid", "/dev/scullwuid", "/dev/scullpriv",
+	};
+
 	(void)arg;
 	for (i = 0; i < SCULL_NR_DEVS; i++) {
 		ASSERT_ERRNO(open(dev_path(i), O_RDONLY), EACCES);
 		ASSERT_ERRNO(open(dev_path(i), O_WRONLY), EACCES);
 		ASSERT_ERRNO(open(dev_path(i), O_RDWR), EACCES);
 	}
-	ASSERT_ERRNO(open("/dev/scull", O_RDONLY), EACCES);
+	for (i = 0; i < SCULL_P_NR_DEVS; i++) {
+		ASSERT_ERRNO(open(pipe_path(i), O_RDONLY), EACCES);
+		ASSERT_ERRNO(open(pipe_path(i), O_WRONLY), EACCES);
+	}
+	for (i = 0; i < 6; i++)
+		ASSERT_ERRNO(open(others[i], O_RDWR), EACCES);
 }
 
 TEST(outsider_gets_eacces)

@@ -33,6 +33,16 @@ const char *dev_path(int minor)
 	return p;
 }
 
+const char *pipe_path(int n)
+{
+	static char paths[8][32];
+	static unsigned int next;
+	char *p = paths[next++ % 8];
+
+	snprintf(p, sizeof(paths[0]), "/dev/scullpipe%d", n);
+	return p;
+}
+
 int dev_open(int minor, int flags)
 {
 	int fd = open(dev_path(minor), flags);
@@ -41,6 +51,37 @@ int dev_open(int minor, int flags)
 		FAIL("open %s (flags 0x%x): %s", dev_path(minor), flags,
 		     strerror(errno));
 	return fd;
+}
+
+/* Drain a pipe (as a writer too, so an empty pipe is -EAGAIN, not a
+ * wait) and give it its load-time size back.
+ */
+static void pipe_reset(int n)
+{
+	char buf[4096];
+	int fd = open(pipe_path(n), O_RDWR | O_NONBLOCK);
+
+	if (fd < 0)
+		FAIL("open %s: %s", pipe_path(n), strerror(errno));
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	ASSERT_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
+	ASSERT_OK(ioctl(fd, SCULL_P_IOCTSIZE, SCULL_P_BUFFER));
+	close(fd);
+}
+
+/* scullsingle, sculluid, scullwuid: empty, load-time geometry. */
+static void access_reset(const char *name)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		FAIL("open %s: %s", path, strerror(errno));
+	ASSERT_OK(ioctl(fd, SCULL_IOCRESET));
+	close(fd);
 }
 
 void dev_reset_all(void)
@@ -61,6 +102,11 @@ void dev_reset_all(void)
 		close(fd);
 		ASSERT_EQ(0, dev_size(i));
 	}
+	for (i = 0; i < SCULL_P_NR_DEVS; i++)
+		pipe_reset(i);
+	access_reset("scullsingle");
+	access_reset("sculluid");
+	access_reset("scullwuid");
 }
 
 long long dev_size(int minor)
@@ -375,6 +421,46 @@ void kmsg_find(const char *needle, char *line, size_t size)
 	snprintf(line, size, "%s", msg);
 }
 
+/* Whether pid sits asleep (state S) in system call nr. */
+static int blocked_in(pid_t pid, long nr)
+{
+	char path[64], text[512], *state;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	read_text(path, text, sizeof(text));
+	if (!strncmp(text, "running", 7) || atol(text) != nr)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	read_text(path, text, sizeof(text));
+	state = strrchr(text, ')');
+	return state && state[1] == ' ' && state[2] == 'S';
+}
+
+void wait_blocked(pid_t pid, long nr)
+{
+	int i;
+
+	for (i = 0; i < 1000 && !blocked_in(pid, nr); i++)
+		usleep(10000);
+	if (i == 1000)
+		FAIL("process %d never slept in system call %ld", pid, nr);
+	usleep(50000);
+	if (!blocked_in(pid, nr))
+		FAIL("process %d left system call %ld after 50 ms", pid, nr);
+}
+
+void join_ok(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		FAIL("waitpid %d: %s", pid, strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		FAIL("child %d: %s %d", pid,
+		     WIFEXITED(status) ? "exit status" : "killed by signal",
+		     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
 unsigned int scull_major(void)
 {
 	char out[64];
@@ -384,22 +470,38 @@ unsigned int scull_major(void)
 	return atoi(out);
 }
 
+static void node_check(const char *path, unsigned int major,
+		       unsigned int minor, gid_t gid)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		FAIL("stat %s: %s", path, strerror(errno));
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != major ||
+	    minor(st.st_rdev) != minor || (st.st_mode & 07777) != SCULL_MODE ||
+	    st.st_gid != gid || st.st_uid != 0)
+		FAIL("%s: %s %u:%u mode %o uid %u gid %u, expected a char device %u:%u mode %o uid 0 gid %u",
+		     path, S_ISCHR(st.st_mode) ? "char device" : "not a char device",
+		     major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777,
+		     st.st_uid, st.st_gid, major, minor, SCULL_MODE, gid);
+}
+
 void nodes_check(unsigned int first_minor)
 {
-	unsigned int major = scull_major();
+	static const char *const access_names[] = SCULL_ACCESS_NAMES;
+	unsigned int major = scull_major(), minor = first_minor;
 	gid_t gid = scull_gid();
-	struct stat st;
+	char path[64];
 	int i;
 
 	ASSERT_TRUE(major > 0);
-	for (i = 0; i < SCULL_NR_DEVS; i++) {
-		ASSERT_OK(stat(dev_path(i), &st));
-		ASSERT_TRUE(S_ISCHR(st.st_mode));
-		ASSERT_EQ(major, major(st.st_rdev));
-		ASSERT_EQ(first_minor + i, minor(st.st_rdev));
-		ASSERT_EQ(SCULL_MODE, st.st_mode & 07777);
-		ASSERT_EQ(gid, st.st_gid);
-		ASSERT_EQ(0, st.st_uid);
+	for (i = 0; i < SCULL_NR_DEVS; i++)
+		node_check(dev_path(i), major, minor++, gid);
+	for (i = 0; i < SCULL_P_NR_DEVS; i++)
+		node_check(pipe_path(i), major, minor++, gid);
+	for (i = 0; i < SCULL_ACCESS_NR_DEVS; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", access_names[i]);
+		node_check(path, major, minor++, gid);
 	}
 }
 
@@ -433,6 +535,8 @@ void nothing_registered(void)
 	ASSERT_ERRNO(access("/proc/scullmem", F_OK), ENOENT);
 	ASSERT_ERRNO(access("/proc/scullseq", F_OK), ENOENT);
 	ASSERT_ERRNO(access("/dev/scull0", F_OK), ENOENT);
+	/* no node, no link: nothing named /dev/scull* */
+	ASSERT_EQ(0, run_sh(NULL, 0, "test \"$(echo /dev/scull*)\" = '/dev/scull*'"));
 }
 
 int scull_reload(const char *params)
@@ -467,6 +571,8 @@ static int scull_has_defaults(void)
 		{ "scull_qset", SCULL_QSET },
 		{ "scull_size_limit", SCULL_LIMIT },
 		{ "scull_capacity", 0 },
+		{ "scull_p_nr_devs", SCULL_P_NR_DEVS },
+		{ "scull_p_buffer", SCULL_P_BUFFER },
 	};
 	char path[128];
 	unsigned int i;
@@ -479,6 +585,9 @@ static int scull_has_defaults(void)
 	}
 	for (i = 0; i < SCULL_NR_DEVS; i++)
 		if (access(dev_path(i), F_OK))
+			return 0;
+	for (i = 0; i < SCULL_P_NR_DEVS; i++)
+		if (access(pipe_path(i), F_OK))
 			return 0;
 	return 1;
 }

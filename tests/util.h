@@ -19,6 +19,11 @@
 #define SCULL_LIMIT		(256LL << 20)
 #define SCULL_GROUP		"scull"
 #define SCULL_MODE		0660
+#define SCULL_P_NR_DEVS		4
+#define SCULL_P_BUFFER		4000
+/* after the memory devices and the pipes, in this order */
+#define SCULL_ACCESS_NAMES	{ "scullsingle", "sculluid", "scullwuid", "scullpriv" }
+#define SCULL_ACCESS_NR_DEVS	4
 
 /* Test users: one in the scull group, one outside it. */
 #define USER_IN_UID		1000
@@ -26,7 +31,11 @@
 
 const char *dev_path(int minor);
 int dev_open(int minor, int flags);
-/* Empty every device and restore its load-time geometry. */
+/* /dev/scullpipe<n> */
+const char *pipe_path(int n);
+/* Empty every device and restore its load-time geometry; empty every
+ * pipe and give it back its load-time buffer size.
+ */
 void dev_reset_all(void);
 long long dev_size(int minor);
 
@@ -66,8 +75,17 @@ void become_user(uid_t uid);
 int as_user(uid_t uid, void (*fn)(void *), void *arg);
 gid_t scull_gid(void);
 
-/* The major in /proc/devices; and every node: char device, numbers from
- * the first minor on, root, group scull, mode 0660.
+/* Wait until process pid sleeps in system call nr (SYS_read...), as
+ * /proc/<pid>/syscall and /proc/<pid>/stat show, and stays there for
+ * 50 ms; fails after 10 s.
+ */
+void wait_blocked(pid_t pid, long nr);
+/* Wait for child pid; fails unless it exited with status 0. */
+void join_ok(pid_t pid);
+
+/* The major in /proc/devices; and every node -- memory devices, pipes,
+ * access-controlled devices, with the default counts -- is a char device
+ * with numbers from the first minor on, root's, group scull, mode 0660.
  */
 unsigned int scull_major(void);
 void nodes_check(unsigned int first_minor);
@@ -103,7 +121,7 @@ int kernel_is_32bit(void);
 #define COPY_SLACK	128U
 #endif
 /* Nothing of scull is registered anywhere: module, major, class, /proc
- * files, nodes.
+ * files, nodes (no /dev/scull* at all).
  */
 void nothing_registered(void);
 /* Unload and load with the given parameters through the project scripts. */

@@ -21,6 +21,14 @@
  *
  * RESET, S, T, X and H need CAP_SYS_ADMIN and succeed only while the device
  * holds no data.
+ *
+ * The pipes (/dev/scullpipe<n>) have commands of their own, LDD3's 13 and
+ * 14, and answer no others; the memory devices answer -ENOTTY to them:
+ *
+ *   SCULL_P_IOCTSIZE  "tell" the buffer size in bytes (1 to
+ *                     SCULL_P_BUFFER_MAX); needs CAP_SYS_ADMIN and an
+ *                     empty pipe
+ *   SCULL_P_IOCQSIZE  "query" it: the return value
  */
 #ifndef _UAPI_SCULL_H
 #define _UAPI_SCULL_H
@@ -43,7 +51,10 @@
 #define SCULL_IOCHQUANTUM	_IO(SCULL_IOC_MAGIC, 11)
 #define SCULL_IOCHQSET		_IO(SCULL_IOC_MAGIC, 12)
 
-#define SCULL_IOC_MAXNR		12
+#define SCULL_P_IOCTSIZE	_IO(SCULL_IOC_MAGIC, 13)
+#define SCULL_P_IOCQSIZE	_IO(SCULL_IOC_MAGIC, 14)
+
+#define SCULL_IOC_MAXNR		14
 
 /*
  * Geometry bounds: a quantum holds 1 to SCULL_QUANTUM_MAX bytes, a quantum
@@ -53,5 +64,8 @@
 #define SCULL_QUANTUM_MAX	(4 << 20)
 #define SCULL_QSET_MAX		(1 << 16)
 #define SCULL_QSET_BYTES_MAX	(1 << 30)
+
+/* A pipe's buffer holds 1 to SCULL_P_BUFFER_MAX bytes. */
+#define SCULL_P_BUFFER_MAX	(1 << 20)
 
 #endif /* _UAPI_SCULL_H */

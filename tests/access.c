@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The access-controlled devices: scullsingle (one open file at a time),
+ * sculluid (one user at a time, compared as kernel uids: a user
+ * namespace's root is not root), scullwuid (other users wait), scullpriv
+ * (a device per controlling terminal, freed at its last close; none
+ * without a terminal).  All of them are memory devices in every other way.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <scull.h>
+
+#include "util.h"
+
+/*
+ * A second member of the scull group, besides USER_IN_UID: the nodes are
+ * group scull, mode 0660, so only members open them at all.  No passwd
+ * entry is needed: setgroups() gives it the group.
+ */
+#define USER_OTHER_UID	1002
+
+#define SINGLE	"/dev/scullsingle"
+#define UID	"/dev/sculluid"
+#define WUID	"/dev/scullwuid"
+#define PRIV	"/dev/scullpriv"
+
+/* Become uid (real @uid, effective @euid) with the scull group. */
+static void become_member(uid_t uid, uid_t euid)
+{
+	gid_t group = scull_gid();
+
+	if (setgroups(1, &group) || setresgid(uid, uid, uid) ||
+	    setresuid(uid, euid, uid))
+		FAIL("becoming uid %u/%u: %s", uid, euid, strerror(errno));
+}
+
+/* open() as a member with real uid @uid and effective uid @euid, in a
+ * child: returns 0 or the errno.
+ */
+static int open_as(uid_t uid, uid_t euid, const char *path, int flags)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		become_member(uid, euid);
+		if (open(path, flags) < 0)
+			_exit(errno);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* A child that holds path open as uid until holder_stop(). */
+struct holder {
+	pid_t pid;
+	int ctl;
+};
+
+static struct holder holder_start(const char *path, uid_t uid, int flags)
+{
+	struct holder h;
+	int ready[2], ctl[2];
+	char c;
+
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(ctl));
+	fflush(stdout);
+	h.pid = fork();
+	if (!h.pid) {
+		int fd;
+
+		close(ready[0]);
+		close(ctl[1]);
+		if (uid)
+			become_member(uid, uid);
+		fd = open(path, flags);
+		if (fd < 0)
+			FAIL("holder: open %s as %u: %s", path, uid, strerror(errno));
+		ASSERT_EQ(1, write(ready[1], "r", 1));
+		/* until told, or until the test is gone */
+		(void)!read(ctl[0], &c, 1);
+		close(fd);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(ctl[0]);
+	if (read(ready[0], &c, 1) != 1)
+		FAIL("the holder of %s never opened it", path);
+	close(ready[0]);
+	h.ctl = ctl[1];
+	return h;
+}
+
+/* A byte, not the pipe's end: children forked since hold its write end. */
+static void holder_stop(struct holder *h)
+{
+	ASSERT_EQ(1, write(h->ctl, "s", 1));
+	close(h->ctl);
+	join_ok(h->pid);
+}
+
+static void drop_cap(int cap)
+{
+	struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	ASSERT_OK(syscall(SYS_capget, &head, data));
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	data[cap / 32].permitted &= ~(1u << (cap % 32));
+	ASSERT_OK(syscall(SYS_capset, &head, data));
+}
+
+static volatile sig_atomic_t signals_caught;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signals_caught++;
+}
+
+/* scullsingle: one open file at a time, even root's; the bytes stay. */
+TEST(single_one_open_at_a_time)
+{
+	int fd = ASSERT_OK(open(SINGLE, O_RDWR));
+	char buf[16];
+
+	ASSERT_ERRNO(open(SINGLE, O_RDONLY), EBUSY);
+	ASSERT_EQ(EBUSY, open_as(USER_IN_UID, USER_IN_UID, SINGLE, O_RDONLY));
+	write_exact(fd, "single", 6);
+	close(fd);
+	ASSERT_EQ(0, open_as(USER_IN_UID, USER_IN_UID, SINGLE, O_RDONLY));
+	fd = ASSERT_OK(open(SINGLE, O_RDONLY));
+	read_exact(fd, buf, 6);
+	ASSERT_MEM_EQ("single", buf, 6);
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+	ASSERT_EQ(6, read_ll("/sys/class/scull/scullsingle/size"));
+	/* a refused open trims nothing; a failed one (O_DIRECT) frees it */
+	ASSERT_ERRNO(open(SINGLE, O_WRONLY | O_DIRECT), EINVAL);
+	fd = ASSERT_OK(open(SINGLE, O_RDWR));
+	ASSERT_ERRNO(open(SINGLE, O_WRONLY), EBUSY);
+	close(fd);
+	ASSERT_EQ(6, read_ll("/sys/class/scull/scullsingle/size"));
+}
+
+/* The access devices read, write, seek and answer ioctls as scull0. */
+TEST(access_devices_are_memory_devices)
+{
+	static const char *const paths[] = { SINGLE, UID, WUID };
+	char buf[8];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		int fd = ASSERT_OK(open(paths[i], O_RDWR));
+
+		ASSERT_EQ(SCULL_QUANTUM, ioctl(fd, SCULL_IOCQQUANTUM));
+		ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 100));
+		pwrite_exact(fd, "abc", 3, 1000);
+		ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 200), EBUSY);
+		ASSERT_EQ(1003, lseek(fd, 0, SEEK_END));
+		ASSERT_EQ(1000, lseek(fd, 0, SEEK_DATA));
+		pread_exact(fd, buf, 4, 999);
+		ASSERT_MEM_EQ("\0abc", buf, 4);
+		ASSERT_ERRNO(ioctl(fd, SCULL_P_IOCQSIZE), ENOTTY);
+		close(fd);
+		/* write-only trims, as for scull0 */
+		fd = ASSERT_OK(open(paths[i], O_WRONLY));
+		close(fd);
+		fd = ASSERT_OK(open(paths[i], O_RDONLY));
+		ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
+		ASSERT_EQ(100, ioctl(fd, SCULL_IOCQQUANTUM));
+		close(fd);
+	}
+}
+
+/*
+ * sculluid: the user of the open files (real or effective uid) may open
+ * it again, another user gets EBUSY, CAP_DAC_OVERRIDE passes; once all
+ * are closed the next user takes it.
+ */
+TEST(uid_one_user_at_a_time)
+{
+	struct holder h = holder_start(UID, USER_IN_UID, O_RDWR);
+	pid_t pid;
+
+	ASSERT_EQ(0, open_as(USER_IN_UID, USER_IN_UID, UID, O_RDWR));
+	ASSERT_EQ(EBUSY, open_as(USER_OTHER_UID, USER_OTHER_UID, UID, O_RDWR));
+	/* the effective uid counts, and the real one */
+	ASSERT_EQ(0, open_as(USER_OTHER_UID, USER_IN_UID, UID, O_RDWR));
+	ASSERT_EQ(0, open_as(USER_IN_UID, USER_OTHER_UID, UID, O_RDWR));
+	/* root passes with CAP_DAC_OVERRIDE, not without it */
+	ASSERT_EQ(0, open_as(0, 0, UID, O_RDWR));
+	pid = fork();
+	if (!pid) {
+		drop_cap(CAP_DAC_OVERRIDE);
+		ASSERT_ERRNO(open(UID, O_RDWR), EBUSY);
+		_exit(0);
+	}
+	join_ok(pid);
+	holder_stop(&h);
+	/* free: the other user takes it, and the first is refused */
+	h = holder_start(UID, USER_OTHER_UID, O_RDONLY);
+	ASSERT_EQ(EBUSY, open_as(USER_IN_UID, USER_IN_UID, UID, O_RDWR));
+	ASSERT_EQ(0, open_as(USER_OTHER_UID, USER_OTHER_UID, UID, O_RDWR));
+	holder_stop(&h);
+}
+
+/*
+ * Users are kernel uids: uid 0 inside a user namespace (uid 1002
+ * outside) is not the root that holds sculluid, so it gets EBUSY -- a
+ * comparison of the uids' numbers as the namespace sees them would let
+ * it in.  It has no CAP_DAC_OVERRIDE outside its namespace either.
+ */
+TEST(uid_compares_kernel_uids)
+{
+	int fd;
+	pid_t pid;
+
+	/* the sanitizer kernel of make check-debug is built without them */
+	if (access("/proc/self/ns/user", F_OK))
+		SKIP("the kernel has no user namespaces (CONFIG_USER_NS)");
+	fd = ASSERT_OK(open(UID, O_RDWR));
+	/* Debian's switch for unprivileged user namespaces, where it exists */
+	run_sh(NULL, 0, "[ ! -e /proc/sys/kernel/unprivileged_userns_clone ] || "
+			"echo 1 > /proc/sys/kernel/unprivileged_userns_clone");
+	pid = fork();
+	if (!pid) {
+		char map[32];
+		int m;
+
+		become_member(USER_OTHER_UID, USER_OTHER_UID);
+		/* setuid() made it undumpable: /proc/self would be root's */
+		ASSERT_OK(prctl(PR_SET_DUMPABLE, 1));
+		ASSERT_OK(unshare(CLONE_NEWUSER));
+		m = ASSERT_OK(open("/proc/self/uid_map", O_WRONLY));
+		snprintf(map, sizeof(map), "0 %d 1\n", USER_OTHER_UID);
+		write_exact(m, map, strlen(map));
+		close(m);
+		ASSERT_EQ(0, getuid());
+		ASSERT_EQ(0, geteuid());
+		ASSERT_ERRNO(open(UID, O_RDWR), EBUSY);
+		/* the node itself is open to it: scull0 is not held */
+		ASSERT_OK(open("/dev/scull0", O_RDWR));
+		_exit(0);
+	}
+	join_ok(pid);
+	close(fd);
+}
+
+/*
+ * scullwuid: another user waits in open until the last file of the
+ * holder's is closed (EAGAIN with O_NONBLOCK); the holder's user and
+ * CAP_DAC_OVERRIDE do not wait.
+ */
+TEST(wuid_waits_until_free)
+{
+	struct holder h = holder_start(WUID, USER_IN_UID, O_RDWR);
+	int fd;
+	pid_t pid;
+
+	ASSERT_EQ(EAGAIN, open_as(USER_OTHER_UID, USER_OTHER_UID, WUID,
+				  O_RDWR | O_NONBLOCK));
+	ASSERT_EQ(0, open_as(USER_IN_UID, USER_IN_UID, WUID, O_RDWR));
+	ASSERT_EQ(0, open_as(0, 0, WUID, O_RDWR));
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		become_member(USER_OTHER_UID, USER_OTHER_UID);
+		fd = ASSERT_OK(open(WUID, O_WRONLY));
+		write_exact(fd, "woke", 4);
+		close(fd);
+		_exit(0);
+	}
+	wait_blocked(pid, SYS_openat);
+	holder_stop(&h);
+	join_ok(pid);
+	fd = ASSERT_OK(open(WUID, O_RDONLY));
+	ASSERT_EQ(4, lseek(fd, 0, SEEK_END));
+	close(fd);
+}
+
+/* The wait in open is interruptible: EINTR without SA_RESTART. */
+TEST(wuid_wait_is_interruptible)
+{
+	struct holder h = holder_start(WUID, USER_IN_UID, O_RDONLY);
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		become_member(USER_OTHER_UID, USER_OTHER_UID);
+		ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+		ASSERT_ERRNO(open(WUID, O_RDONLY), EINTR);
+		ASSERT_EQ(1, signals_caught);
+		_exit(0);
+	}
+	wait_blocked(pid, SYS_openat);
+	ASSERT_OK(kill(pid, SIGUSR1));
+	join_ok(pid);
+	/* the holder still holds it */
+	ASSERT_EQ(EAGAIN, open_as(USER_OTHER_UID, USER_OTHER_UID, WUID,
+				  O_RDONLY | O_NONBLOCK));
+	holder_stop(&h);
+	ASSERT_EQ(0, open_as(USER_OTHER_UID, USER_OTHER_UID, WUID,
+			     O_RDONLY | O_NONBLOCK));
+}
+
+static long long priv_terminals(void)
+{
+	return read_ll("/sys/class/scull/scullpriv/terminals");
+}
+
+/* A new pseudo-terminal; returns the master, its slave's path in slave. */
+static int pty_new(char *slave, size_t size)
+{
+	int m = ASSERT_OK(posix_openpt(O_RDWR | O_NOCTTY));
+
+	ASSERT_OK(grantpt(m));
+	ASSERT_OK(unlockpt(m));
+	ASSERT_OK(ptsname_r(m, slave, size));
+	return m;
+}
+
+/*
+ * In a new session whose controlling terminal is @slave: write @text to
+ * /dev/scullpriv, say so on @ready, wait for @go, then check that the
+ * device holds @text -- and that another process of the session sees it
+ * too.  Exits 0 when all held.
+ */
+static void priv_session(const char *slave, const char *text, int ready,
+			 int go)
+{
+	size_t len = strlen(text);
+	char buf[32], c;
+	pid_t pid;
+	int t, fd;
+
+	ASSERT_OK(setsid());
+	t = ASSERT_OK(open(slave, O_RDWR));	/* becomes the ctty */
+	fd = ASSERT_OK(open("/dev/tty", O_RDWR));
+	close(fd);
+	fd = ASSERT_OK(open(PRIV, O_RDWR));
+	write_exact(fd, text, len);
+	ASSERT_EQ(1, write(ready, "r", 1));
+	ASSERT_EQ(1, read(go, &c, 1));
+	pread_exact(fd, buf, len, 0);
+	ASSERT_MEM_EQ(text, buf, len);
+	ASSERT_EQ((off_t)len, lseek(fd, 0, SEEK_END));
+	pid = fork();
+	if (!pid) {
+		int fd2 = ASSERT_OK(open(PRIV, O_RDONLY));
+
+		ASSERT_EQ((ssize_t)len, read(fd2, buf, sizeof(buf)));
+		ASSERT_MEM_EQ(text, buf, len);
+		_exit(0);
+	}
+	join_ok(pid);
+	close(fd);
+	close(t);
+	_exit(0);
+}
+
+/*
+ * Two terminals, two private devices, each seen by every process of its
+ * session; a terminal's device is freed at its last close, so the next
+ * open from that terminal finds it empty.
+ */
+TEST(priv_device_per_terminal)
+{
+	static const char *const texts[] = { "first terminal", "second" };
+	char slave[2][64];
+	int m[2], ready[2], go[2], i;
+	pid_t pid[2];
+	char c;
+
+	ASSERT_EQ(0, priv_terminals());
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	for (i = 0; i < 2; i++) {
+		m[i] = pty_new(slave[i], sizeof(slave[i]));
+		fflush(stdout);
+		pid[i] = fork();
+		if (!pid[i]) {
+			close(ready[0]);
+			close(go[1]);
+			priv_session(slave[i], texts[i], ready[1], go[0]);
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* both have written before either reads back */
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(2, priv_terminals());
+	ASSERT_EQ(2, write(go[1], "gg", 2));
+	for (i = 0; i < 2; i++)
+		join_ok(pid[i]);
+	ASSERT_EQ(0, priv_terminals());
+
+	/* the first terminal again: a fresh, empty device */
+	pid[0] = fork();
+	if (!pid[0]) {
+		char buf[8];
+		int fd;
+
+		ASSERT_OK(setsid());
+		ASSERT_OK(open(slave[0], O_RDWR));
+		fd = ASSERT_OK(open(PRIV, O_RDONLY));
+		ASSERT_EQ(1, priv_terminals());
+		ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
+		_exit(0);
+	}
+	join_ok(pid[0]);
+	ASSERT_EQ(0, priv_terminals());
+	close(m[0]);
+	close(m[1]);
+}
+
+/* Without a controlling terminal: ENXIO, as /dev/tty gives. */
+TEST(priv_needs_a_terminal)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		ASSERT_OK(setsid());
+		ASSERT_ERRNO(open("/dev/tty", O_RDWR), ENXIO);
+		ASSERT_ERRNO(open(PRIV, O_RDWR), ENXIO);
+		ASSERT_ERRNO(open(PRIV, O_RDONLY), ENXIO);
+		_exit(0);
+	}
+	join_ok(pid);
+	ASSERT_EQ(0, priv_terminals());
+}
