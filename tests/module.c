@@ -358,19 +358,32 @@ static void load_cycle(int i)
 TEST_TIMEOUT(load_unload_cycles, 1200)
 {
 	int cycles = access("/sys/kernel/debug/kmemleak", F_OK) ? 20 : 100;
-	long long before, after;
+	long long before, mid = 0, after;
 	int i;
 
 	for (i = 0; i < NR_CYCLE_PARAMS; i++)
 		load_cycle(i);
 	unload();
 	before = mem_free_kb();
-	for (i = 0; i < cycles; i++)
+	for (i = 0; i < cycles; i++) {
 		load_cycle(i);
+		if (i == cycles / 2 - 1) {
+			unload();
+			mid = mem_free_kb();
+		}
+	}
 	unload();
 	nothing_registered();
 	after = mem_free_kb();
-	scull_diag("%d cycles; free kB before %lld, after %lld", cycles, before, after);
-	/* the modules' own text and data come and go too: 1 MiB of slack */
-	ASSERT_TRUE(after >= before - 1024);
+	scull_diag("%d cycles; free kB before %lld, after %d cycles %lld, after %lld",
+		   cycles, before, cycles / 2, mid, after);
+	/*
+	 * The modules' own text and data come and go too: 1 MiB of slack.
+	 * A kernel's caches may still grow past it in the first half (seen
+	 * once on 7.2: 1244 kB); a leak goes on in the second half, cache
+	 * growth does not: then the second half alone must stay within half
+	 * the slack.
+	 */
+	if (after < before - 1024)
+		ASSERT_TRUE(after >= mid - 512);
 }
