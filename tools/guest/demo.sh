@@ -53,7 +53,7 @@ echo "/opt/scull (this source tree, built); users sculler (group scull), outside
 echo
 
 run './scull_load'
-run 'dmesg | grep scull' 'scull: 4 devices, major [0-9]+, minors 0-3'
+run 'dmesg | grep scull' 'scull: 4 devices, 4 pipes of [0-9]+ bytes, major [0-9]+, minors 0-[0-9]+'
 run 'ls -l /dev/scull*' '^crw-rw---- +1 root +scull .* /dev/scull0$' \
 	'^crw-rw---- +1 root +scull .* /dev/scull3$' '/dev/scull -> scull0$'
 
