@@ -19,18 +19,6 @@
 
 #define M (1 << 20)
 
-static long long quanta_of(int minor)
-{
-	char text[8192], key[32], *p;
-
-	read_text("/proc/scullmem", text, sizeof(text));
-	snprintf(key, sizeof(key), "Device %d: ", minor);
-	p = strstr(text, key);
-	if (!p || !(p = strstr(p, "quanta ")))
-		FAIL("no line for device %d in /proc/scullmem:\n%s", minor, text);
-	return atoll(p + 7);
-}
-
 static void zeros(const unsigned char *buf, size_t len, off_t off)
 {
 	size_t i;
@@ -74,7 +62,7 @@ TEST(fresh_device_reads_zeros_up_to_its_capacity)
 	zeros(buf, M, 0);
 	ASSERT_EQ(0xa5, buf[M]);
 	ASSERT_EQ(0, pread(fd, buf, 1, M));
-	ASSERT_EQ(0, quanta_of(0));
+	ASSERT_EQ(0, dev_quanta(0));
 	/* a hole all through: SEEK_DATA finds nothing, SEEK_HOLE is here */
 	ASSERT_ERRNO(lseek(fd, 0, SEEK_DATA), ENXIO);
 	ASSERT_EQ(4096, lseek(fd, 4096, SEEK_HOLE));
@@ -104,7 +92,7 @@ TEST(writes_stop_at_the_capacity)
 	fd = dev_open(1, O_WRONLY | O_APPEND);
 	ASSERT_ERRNO(write(fd, buf, 1), ENOSPC);
 	close(fd);
-	ASSERT_EQ(1, quanta_of(1));
+	ASSERT_EQ(1, dev_quanta(1));
 }
 
 /* Trims free the data; the device keeps presenting its capacity, zeros. */
@@ -118,10 +106,10 @@ TEST(trims_keep_the_capacity_and_forget_the_data)
 	pattern_fill(buf, sizeof(buf), 0, 62);
 	pwrite_exact(fd, buf, sizeof(buf), 4000);
 	close(fd);
-	ASSERT_EQ(3, quanta_of(2));
+	ASSERT_EQ(3, dev_quanta(2));
 	close(dev_open(2, O_WRONLY));		/* LDD3's trim */
 	ASSERT_EQ(65536, dev_size(2));
-	ASSERT_EQ(0, quanta_of(2));
+	ASSERT_EQ(0, dev_quanta(2));
 	fd = dev_open(2, O_RDWR);
 	memset(buf, 0xa5, sizeof(buf));
 	pread_exact(fd, buf, sizeof(buf), 4000);
@@ -130,7 +118,7 @@ TEST(trims_keep_the_capacity_and_forget_the_data)
 	close(fd);
 	close(dev_open(2, O_RDONLY | O_TRUNC));
 	ASSERT_EQ(65536, dev_size(2));
-	ASSERT_EQ(0, quanta_of(2));
+	ASSERT_EQ(0, dev_quanta(2));
 	/* holding no data, the geometry may change and be reset */
 	fd = dev_open(2, O_RDWR);
 	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 1000));
@@ -181,7 +169,7 @@ TEST(capacity_attribute_switches_modes)
 	close(dev_open(0, O_WRONLY));
 	ASSERT_EQ(0, set_capacity(0, "256M"));
 	ASSERT_EQ(256 * M, dev_size(0));
-	ASSERT_EQ(0, quanta_of(0));
+	ASSERT_EQ(0, dev_quanta(0));
 }
 
 static void member_writes_capacity(void *arg)
@@ -214,7 +202,7 @@ TEST(capacity_allocates_only_what_is_written)
 	ASSERT_TRUE(before - after < 1024);
 	fd = dev_open(3, O_RDWR);
 	pwrite_exact(fd, "m", 1, 512 * M);
-	ASSERT_EQ(1, quanta_of(3));
+	ASSERT_EQ(1, dev_quanta(3));
 	ASSERT_EQ(1LL << 30, dev_size(3));
 	close(fd);
 }

@@ -18,19 +18,6 @@
 
 #include "util.h"
 
-/* The device's line in /proc/scullmem, e.g. "... sz 1, limit ..., quanta 1". */
-static long long quanta_of(int minor)
-{
-	char text[8192], key[32], *p;
-
-	read_text("/proc/scullmem", text, sizeof(text));
-	snprintf(key, sizeof(key), "Device %d: ", minor);
-	p = strstr(text, key);
-	if (!p || !(p = strstr(p, "quanta ")))
-		FAIL("no line for device %d in /proc/scullmem:\n%s", minor, text);
-	return atoll(p + 7);
-}
-
 /* One byte at 0, then 8192 bytes at 4095: the second quantum is new. */
 TEST(rwf_nowait_write_that_must_allocate_stores_nothing)
 {
@@ -42,10 +29,10 @@ TEST(rwf_nowait_write_that_must_allocate_stores_nothing)
 	pwrite_exact(fd, "a", 1, 0);
 	ASSERT_ERRNO(pwritev2(fd, &iov, 1, 4095, RWF_NOWAIT), EAGAIN);
 	ASSERT_EQ(1, dev_size(0));
-	ASSERT_EQ(1, quanta_of(0));
+	ASSERT_EQ(1, dev_quanta(0));
 	/* the same call without the flag allocates, and then the flag is fine */
 	ASSERT_EQ(sizeof(buf), pwritev2(fd, &iov, 1, 4095, 0));
-	ASSERT_EQ(3, quanta_of(0));
+	ASSERT_EQ(3, dev_quanta(0));
 	pattern_fill(buf, sizeof(buf), 4095, 22);
 	ASSERT_EQ(sizeof(buf), pwritev2(fd, &iov, 1, 4095, RWF_NOWAIT));
 	pread_exact(fd, back, sizeof(back), 4095);
@@ -62,7 +49,7 @@ TEST(rwf_nowait_write_to_empty_device_allocates_nothing)
 
 	ASSERT_ERRNO(pwritev2(fd, &iov, 1, 123, RWF_NOWAIT), EAGAIN);
 	ASSERT_EQ(0, dev_size(1));
-	ASSERT_EQ(0, quanta_of(1));
+	ASSERT_EQ(0, dev_quanta(1));
 	/* holding no data, the geometry may change */
 	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 1000));
 	close(fd);
@@ -107,7 +94,7 @@ TEST(io_uring_write_that_must_allocate_completes_whole)
 	pread_exact(fd, back, sizeof(back), 4095);
 	pattern_check(back, sizeof(back), 4095, 23);
 	ASSERT_EQ(4095 + sizeof(buf), dev_size(0));
-	ASSERT_EQ(3, quanta_of(0));
+	ASSERT_EQ(3, dev_quanta(0));
 	close(fd);
 }
 

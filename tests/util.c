@@ -860,3 +860,16 @@ void __attribute__((weak)) scull_setup(void)
 {
 	scull_restore();
 }
+
+/* The quanta a minor holds: its line in /proc/scullmem ("... quanta N"). */
+long long dev_quanta(int minor)
+{
+	char text[8192], key[32], *p;
+
+	read_text("/proc/scullmem", text, sizeof(text));
+	snprintf(key, sizeof(key), "Device %d: ", minor);
+	p = strstr(text, key);
+	if (!p || !(p = strstr(p, "quanta ")))
+		FAIL("no line for device %d in /proc/scullmem:\n%s", minor, text);
+	return atoll(p + 7);
+}

@@ -126,6 +126,7 @@ int kernel_is_32bit(void);
 void nothing_registered(void);
 /* Unload and load with the given parameters through the project scripts. */
 int scull_reload(const char *params);
+long long dev_quanta(int minor);
 /* Make sure scull is loaded with defaults and its devices are empty. */
 void scull_restore(void);
 
