@@ -280,6 +280,24 @@ ssize_t scull_write_iter(struct kiocb *iocb, struct iov_iter *from);
 loff_t scull_llseek(struct file *filp, loff_t off, int whence);
 __poll_t scull_poll(struct file *filp, struct poll_table_struct *wait);
 
+/*
+ * The memory devices' file operations but .open and .release, for
+ * scull_fops and access.c's devices, which differ only in those two.
+ */
+#define SCULL_MEM_FOPS							\
+	.owner		= THIS_MODULE,					\
+	.read		= scull_read,					\
+	.write		= scull_write,					\
+	.read_iter	= scull_read_iter,				\
+	.write_iter	= scull_write_iter,				\
+	.llseek		= scull_llseek,					\
+	.poll		= scull_poll,					\
+	.fsync		= noop_fsync,					\
+	.splice_read	= scull_splice_read,				\
+	.splice_write	= iter_file_splice_write,			\
+	.unlocked_ioctl	= scull_ioctl,					\
+	.compat_ioctl	= scull_compat_ioctl
+
 /* ioctl.c */
 long scull_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 long scull_compat_ioctl(struct file *filp, unsigned int cmd,

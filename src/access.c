@@ -168,20 +168,9 @@ static int scull_access_release(struct inode *inode, struct file *filp)
 }
 
 static const struct file_operations scull_access_fops = {
-	.owner		= THIS_MODULE,
 	.open		= scull_access_open,
 	.release	= scull_access_release,
-	.read		= scull_read,
-	.write		= scull_write,
-	.read_iter	= scull_read_iter,
-	.write_iter	= scull_write_iter,
-	.llseek		= scull_llseek,
-	.poll		= scull_poll,
-	.fsync		= noop_fsync,
-	.splice_read	= scull_splice_read,
-	.splice_write	= iter_file_splice_write,
-	.unlocked_ioctl	= scull_ioctl,
-	.compat_ioctl	= scull_compat_ioctl,
+	SCULL_MEM_FOPS,
 };
 
 /*
@@ -277,20 +266,9 @@ static int scull_priv_release(struct inode *inode, struct file *filp)
 }
 
 static const struct file_operations scull_priv_fops = {
-	.owner		= THIS_MODULE,
 	.open		= scull_priv_open,
 	.release	= scull_priv_release,
-	.read		= scull_read,
-	.write		= scull_write,
-	.read_iter	= scull_read_iter,
-	.write_iter	= scull_write_iter,
-	.llseek		= scull_llseek,
-	.poll		= scull_poll,
-	.fsync		= noop_fsync,
-	.splice_read	= scull_splice_read,
-	.splice_write	= iter_file_splice_write,
-	.unlocked_ioctl	= scull_ioctl,
-	.compat_ioctl	= scull_compat_ioctl,
+	SCULL_MEM_FOPS,
 };
 
 /* /sys/class/scull/scullpriv/terminals: terminals with a device now */

@@ -214,17 +214,6 @@ __poll_t scull_poll(struct file *filp, struct poll_table_struct *wait)
 }
 
 const struct file_operations scull_fops = {
-	.owner		= THIS_MODULE,
 	.open		= scull_open,
-	.read		= scull_read,
-	.write		= scull_write,
-	.read_iter	= scull_read_iter,
-	.write_iter	= scull_write_iter,
-	.llseek		= scull_llseek,
-	.poll		= scull_poll,
-	.fsync		= noop_fsync,
-	.splice_read	= scull_splice_read,
-	.splice_write	= iter_file_splice_write,
-	.unlocked_ioctl	= scull_ioctl,
-	.compat_ioctl	= scull_compat_ioctl,
+	SCULL_MEM_FOPS,
 };
