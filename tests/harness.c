@@ -25,13 +25,13 @@ static const char *scull_prog;
 static char *scull_skip_reason;
 
 void scull_test_register(const char *name, void (*fn)(void),
-			 unsigned int timeout, int manual)
+			 unsigned int timeout, int kind)
 {
 	if (scull_nr_tests == SCULL_MAX_TESTS) {
 		fprintf(stderr, "too many tests\n");
 		exit(KSFT_FAIL);
 	}
-	scull_tests[scull_nr_tests++] = (struct scull_test){ name, fn, timeout, manual };
+	scull_tests[scull_nr_tests++] = (struct scull_test){ name, fn, timeout, kind };
 }
 
 void scull_diag(const char *fmt, ...)
@@ -70,18 +70,27 @@ void scull_skip(const char *fmt, ...)
 	_exit(KSFT_SKIP);
 }
 
-static int scull_selected(const struct scull_test *t, int npat, char **pat)
+/* Whether a pattern is exactly the test's "prog.name". */
+static int scull_named(const struct scull_test *t, int npat, char **pat)
 {
 	char full[256];
 	int i;
 
 	snprintf(full, sizeof(full), "%s.%s", scull_prog, t->name);
-	if (t->manual) {
-		for (i = 0; i < npat; i++)
-			if (!strcmp(pat[i], full))
-				return 1;
-		return 0;
-	}
+	for (i = 0; i < npat; i++)
+		if (!strcmp(pat[i], full))
+			return 1;
+	return 0;
+}
+
+static int scull_selected(const struct scull_test *t, int npat, char **pat)
+{
+	char full[256];
+	int i;
+
+	if (t->kind == SCULL_TEST_MANUAL)
+		return scull_named(t, npat, pat);
+	snprintf(full, sizeof(full), "%s.%s", scull_prog, t->name);
 	if (!npat)
 		return 1;
 	for (i = 0; i < npat; i++)
@@ -165,6 +174,7 @@ static void scull_report(unsigned int num, const struct scull_test *t, int ret,
 int main(int argc, char **argv)
 {
 	unsigned int cnt[KSFT_SKIP + 1] = { 0 }, plan = 0, num = 0, i;
+	const char *quick;
 	int list = 0, npat;
 	char **pat;
 
@@ -201,11 +211,21 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return KSFT_FAIL;
 	}
+	quick = getenv("SCULL_TEST_QUICK");
 	for (i = 0; i < scull_nr_tests; i++) {
 		const struct scull_test *t = &scull_tests[i];
 
-		if (scull_selected(t, npat, pat))
-			scull_report(++num, t, scull_run_one(t), cnt);
+		if (!scull_selected(t, npat, pat))
+			continue;
+		if (t->kind == SCULL_TEST_LONG && quick && strcmp(quick, "0") &&
+		    !scull_named(t, npat, pat)) {
+			snprintf(scull_skip_reason, 256,
+				 "long here: SCULL_TEST_QUICK=%s (make check-debug FULL=1 runs it)",
+				 quick);
+			scull_report(++num, t, KSFT_SKIP, cnt);
+			continue;
+		}
+		scull_report(++num, t, scull_run_one(t), cnt);
 	}
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n",
 	       cnt[KSFT_PASS], cnt[KSFT_FAIL], cnt[KSFT_SKIP]);

@@ -25,8 +25,12 @@
  *   # Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0
  *
  * A TEST_MANUAL test (a long soak) runs only when a pattern is exactly its
- * "prog.name", never by default or through a wildcard.  When no test is
- * selected the plan is "1..0 # SKIP ..." and the program exits KSFT_SKIP.
+ * "prog.name", never by default or through a wildcard.  A TEST_LONG test
+ * (minutes on the sanitizer kernel) runs like any other, except with
+ * SCULL_TEST_QUICK=1 in the environment (`make check-debug` without
+ * FULL=1, which CI runs): then it reports "# SKIP", unless a pattern names
+ * it exactly.  When no test is selected the plan is "1..0 # SKIP ..." and
+ * the program exits KSFT_SKIP.
  *
  * Exit status, kselftest's: KSFT_FAIL when a test failed, KSFT_SKIP when
  * none passed and some were skipped (or none was selected), KSFT_PASS
@@ -53,11 +57,17 @@ struct scull_test {
 	const char *name;
 	void (*fn)(void);
 	unsigned int timeout;	/* seconds */
-	int manual;		/* only when named exactly */
+	int kind;		/* SCULL_TEST_AUTO, _MANUAL or _LONG */
+};
+
+enum {
+	SCULL_TEST_AUTO,	/* runs whenever selected */
+	SCULL_TEST_MANUAL,	/* only when named exactly */
+	SCULL_TEST_LONG,	/* skipped under SCULL_TEST_QUICK unless named */
 };
 
 void scull_test_register(const char *name, void (*fn)(void),
-			 unsigned int timeout, int manual);
+			 unsigned int timeout, int kind);
 
 /*
  * Runs in each test's child before the test, to bring shared state (the
@@ -69,17 +79,18 @@ void scull_setup(void);
 
 #define SCULL_TEST_DEFAULT_TIMEOUT	120
 
-#define SCULL_TEST(name, secs, manual)					\
+#define SCULL_TEST(name, secs, kind)					\
 	static void name(void);						\
 	static void __attribute__((constructor)) name##_register(void)	\
 	{								\
-		scull_test_register(#name, name, secs, manual);		\
+		scull_test_register(#name, name, secs, kind);		\
 	}								\
 	static void name(void)
 
-#define TEST(name) SCULL_TEST(name, SCULL_TEST_DEFAULT_TIMEOUT, 0)
-#define TEST_TIMEOUT(name, secs) SCULL_TEST(name, secs, 0)
-#define TEST_MANUAL(name, secs) SCULL_TEST(name, secs, 1)
+#define TEST(name) SCULL_TEST(name, SCULL_TEST_DEFAULT_TIMEOUT, SCULL_TEST_AUTO)
+#define TEST_TIMEOUT(name, secs) SCULL_TEST(name, secs, SCULL_TEST_AUTO)
+#define TEST_MANUAL(name, secs) SCULL_TEST(name, secs, SCULL_TEST_MANUAL)
+#define TEST_LONG(name, secs) SCULL_TEST(name, secs, SCULL_TEST_LONG)
 
 void scull_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));

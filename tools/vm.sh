@@ -30,7 +30,8 @@
 # (kernel arguments in place of the mode's default), SCULL_SRC (build
 # scull.ko from another copy of Kbuild, src/ and include/: a planted bug),
 # SCULL_TEST_SCALE (percent of the suite's largest workloads; 5 on
-# KERNEL=debug), and for soak: SCULL_DIFF_SEEDS, SCULL_DIFF_OPS,
+# KERNEL=debug), FULL=1 (KERNEL=debug: the TEST_LONG tests too, which
+# SCULL_TEST_QUICK=1 otherwise reports skipped), and for soak: SCULL_DIFF_SEEDS, SCULL_DIFF_OPS,
 # SCULL_STRESS_SECONDS.  SCULL_ICOUNT=1 runs the guest on one vCPU under
 # -icount shift=0,sleep=off: its clock counts instructions, so timed
 # figures become instruction counts (the bench takes ICOUNT, above;
@@ -74,9 +75,13 @@ esac
 # then ends.
 if [ "$KERNEL" = debug ]; then
 	cmdline="$cmdline panic_on_warn=1 oops=panic kasan.fault=panic"
-	[ "$mode" != check ] || timeout_s=${TIMEOUT:-5400}
+	[ "$mode" != check ] || timeout_s=${TIMEOUT:-$([ "${FULL:-0}" != 0 ] && echo 14400 || echo 5400)}
 	[ "$mem" -ge 4096 ] || mem=4096
 	SCULL_TEST_SCALE=${SCULL_TEST_SCALE:-5}
+	# the tests that take minutes here (TEST_LONG) report SKIP unless
+	# FULL=1: CI runs make check-debug, and every one of them runs in
+	# make check on the stock kernels
+	[ "${FULL:-0}" != 0 ] || SCULL_TEST_QUICK=${SCULL_TEST_QUICK:-1}
 fi
 cmdline=${SCULL_CMDLINE-$cmdline}
 case "$mode" in bench | profile) ;; *) cmdline="init_on_alloc=0 $cmdline" ;; esac
@@ -201,7 +206,7 @@ pack_guest() {
 	[ "$#" -eq 0 ] || printf '%s\n' "$@" >>"$run/guest.conf"
 	# the soak's knobs and the scale, when given; the guest programs have
 	# defaults
-	for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS SCULL_TEST_SCALE CALLCOST_SIZES; do
+	for v in SCULL_DIFF_SEEDS SCULL_DIFF_OPS SCULL_STRESS_SECONDS SCULL_TEST_SCALE SCULL_TEST_QUICK CALLCOST_SIZES; do
 		[ -z "${!v:-}" ] || echo "$v=\"${!v}\"" >>"$run/guest.conf"
 	done
 	log "packing the initramfs"
