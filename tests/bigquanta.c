@@ -193,7 +193,8 @@ static const char compaction_on[] =
 	"[ ! -e compaction_proactiveness ] || echo 20 > compaction_proactiveness; "
 	"[ ! -e extfrag_threshold ] || echo 500 > extfrag_threshold";
 
-TEST_TIMEOUT(four_mib_quanta_in_fragmented_memory, 600)
+/* Four minutes on the sanitizer kernel: TEST_LONG, run there with FULL=1. */
+TEST_LONG(four_mib_quanta_in_fragmented_memory, 600)
 {
 	size_t len = 64 << 20;
 	unsigned char *buf = xmalloc(len), *back = xmalloc(len);
