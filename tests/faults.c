@@ -859,7 +859,7 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
  * loader's, which are the kernel's code).  Each load and unload there
  * waits 1-4 s for DEBUG_KOBJECT_RELEASE's delayed releases: a TEST_LONG,
  * run by make check-debug FULL=1.  make check-debug (CI) runs a sample of
- * the same points: the first 4, the last 4 and about 16 between, evenly
+ * the same points: the first 4, the last 4 and about 8 between, evenly
  * spaced.  The
  * samples of the loader's points below take 15 minutes and more each
  * under TCG: they run only by name, e.g.
@@ -872,7 +872,7 @@ TEST_LONG(load_1_device_scull_init_points, 7200)
 
 TEST_TIMEOUT(load_1_device_scull_init_sampled, 1200)
 {
-	load_run(1, UINT_MAX, 4, 4, 0, 16);
+	load_run(1, UINT_MAX, 4, 4, 0, 8);
 }
 
 TEST_MANUAL(load_1_device, 3600)

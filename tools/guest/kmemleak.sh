@@ -38,6 +38,36 @@ kmemleak_start() {
 	echo clear >"$KMEMLEAK"
 }
 
+# kmemleak_records ours|known FILE: split FILE into one record per object
+# and print scull's ("ours"), or those scull's backtrace reaches but the
+# kernel leaks on its own ("known"): one, found by the load fault
+# injection.  When kset_register() fails, this kernel (Debian's 6.1.192)
+# leaves the kobject's name allocated, and __class_register() then frees
+# only the class's private part: an object of kstrdup_const() under
+# kobject_set_name() under __class_register(), leaked whoever called
+# class_create().  (Later kernels free the name in kset_register().)
+kmemleak_records() {
+	awk -v want="$1" '
+		/^unreferenced object/ { flush(); rec = $0 "\n"; next }
+		{
+			rec = rec $0 "\n"
+			if ($0 ~ /\[scull\]|scull_/ || $0 ~ /^ *\[<[^>]*>\] 0x[0-9a-f]+$/)
+				mine = 1
+			if ($0 ~ / kobject_set_name\+/)
+				named = 1
+			else if (named && $0 ~ / __class_register\+/)
+				known = 1
+			else if ($0 !~ / kobject_set_name_vargs\+| kstrdup_const\+| __kmalloc/)
+				named = 0
+		}
+		function flush() {
+			if (mine && (want == "known") == known)
+				printf "%s", rec
+			rec = ""; mine = 0; named = 0; known = 0
+		}
+		END { flush() }' "$2"
+}
+
 kmemleak_check() {
 	kmemleak_name=$1
 	kmemleak_scan
@@ -45,23 +75,19 @@ kmemleak_check() {
 	cat "$KMEMLEAK" >"$kmemleak_report"
 	# forget them: the next check reports only new ones
 	echo clear >"$KMEMLEAK"
-	# split into one record per object; print scull's
-	kmemleak_ours=$(awk '
-		/^unreferenced object/ { flush(); rec = $0 "\n"; mine = 0; next }
-		{
-			rec = rec $0 "\n"
-			if ($0 ~ /\[scull\]|scull_/ || $0 ~ /^ *\[<[^>]*>\] 0x[0-9a-f]+$/)
-				mine = 1
-		}
-		function flush() { if (mine) printf "%s", rec; rec = ""; mine = 0 }
-		END { flush() }' "$kmemleak_report")
+	kmemleak_ours=$(kmemleak_records ours "$kmemleak_report")
+	kmemleak_known=$(kmemleak_records known "$kmemleak_report")
 	kmemleak_all=$(grep -c '^unreferenced object' "$kmemleak_report")
+	[ -z "$kmemleak_known" ] || {
+		echo "# kmemleak: the kernel's own leak on a failed class_create() (kset_register() keeps the name; not counted):"
+		echo "$kmemleak_known" | sed 's/^/# /'
+	}
 	if [ -n "$kmemleak_ours" ]; then
 		echo "# kmemleak: scull leaked (of $kmemleak_all unreferenced objects):"
 		echo "$kmemleak_ours" | sed 's/^/# /'
 		ktap_test_fail "debug.kmemleak_$kmemleak_name"
 	else
-		[ "$kmemleak_all" -eq 0 ] || {
+		[ "$kmemleak_all" -eq 0 ] || [ -n "$kmemleak_known" ] || {
 			echo "# kmemleak: $kmemleak_all unreferenced objects, none allocated by scull (not counted):"
 			sed 's/^/# /' "$kmemleak_report" | head -40
 		}
