@@ -237,7 +237,7 @@ TEST(bad_capacity_parameters_fail_the_load)
  * The RAM-disk job of the project scull grew from, unmodified but for the
  * device: 1024 jobs of 1 KiB random read/write over 1 MiB, on a freshly
  * loaded 1 MiB device.  No error, no short I/O, every job's bytes moved.
- * Seven minutes on the sanitizer kernel (its 1024 processes): TEST_LONG.
+ * Six minutes on the sanitizer kernel (its 1024 processes): TEST_LONG.
  */
 TEST_LONG(ramdisk_fio_job_runs_unmodified, 900)
 {

@@ -795,11 +795,14 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 		FAIL("a load with scull_minor=1048575 scull_nr_devs=2: %ld (%s), expected EINVAL",
 		     ret, strerror(err));
 	nothing_registered();
-	plan.loader = plan.loader > 40 ? plan.loader - 40 : 0;
 	/* @samples: about that many of scull_init's points between the
-	 * first @head and the last @tail, whatever their number
+	 * first @head and the last @tail, whatever their number; the first
+	 * @head then start at the loader's count itself, as the margin's
+	 * points are still mostly the loader's
 	 */
-	if (samples && plan.total > plan.loader + head + tail + samples)
+	if (!samples)
+		plan.loader = plan.loader > 40 ? plan.loader - 40 : 0;
+	else if (plan.total > plan.loader + head + tail + samples)
 		plan.stride = (plan.total - plan.loader - head - tail) / samples;
 	stride = plan.stride;
 	scull_diag("a whole load: %u allocation points, of them about %u the loader's%s",
@@ -859,13 +862,13 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
  * loader's, which are the kernel's code).  Each load and unload there
  * waits 1-4 s for DEBUG_KOBJECT_RELEASE's delayed releases: a TEST_LONG,
  * run by make check-debug FULL=1.  make check-debug (CI) runs a sample of
- * the same points: the first 4, the last 4 and about 8 between, evenly
- * spaced.  The
+ * the same points: the first 4 after the loader's, the last 4 of the load
+ * and about 8 between, evenly spaced.  The
  * samples of the loader's points below take 15 minutes and more each
  * under TCG: they run only by name, e.g.
  * make check-debug TESTS=faults.load_4_devices.
  */
-TEST_LONG(load_1_device_scull_init_points, 7200)
+TEST_LONG(load_1_device_scull_init_points, 10800)
 {
 	load_run(1, UINT_MAX, 0, 0, 0, 0);
 }

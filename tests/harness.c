@@ -83,6 +83,13 @@ static int scull_named(const struct scull_test *t, int npat, char **pat)
 	return 0;
 }
 
+int scull_test_quick(void)
+{
+	const char *quick = getenv("SCULL_TEST_QUICK");
+
+	return quick && *quick && strcmp(quick, "0");
+}
+
 static int scull_selected(const struct scull_test *t, int npat, char **pat)
 {
 	char full[256];
@@ -174,7 +181,6 @@ static void scull_report(unsigned int num, const struct scull_test *t, int ret,
 int main(int argc, char **argv)
 {
 	unsigned int cnt[KSFT_SKIP + 1] = { 0 }, plan = 0, num = 0, i;
-	const char *quick;
 	int list = 0, npat;
 	char **pat;
 
@@ -211,17 +217,16 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return KSFT_FAIL;
 	}
-	quick = getenv("SCULL_TEST_QUICK");
 	for (i = 0; i < scull_nr_tests; i++) {
 		const struct scull_test *t = &scull_tests[i];
 
 		if (!scull_selected(t, npat, pat))
 			continue;
-		if (t->kind == SCULL_TEST_LONG && quick && strcmp(quick, "0") &&
+		if (t->kind == SCULL_TEST_LONG && scull_test_quick() &&
 		    !scull_named(t, npat, pat)) {
 			snprintf(scull_skip_reason, 256,
 				 "long here: SCULL_TEST_QUICK=%s (make check-debug FULL=1 runs it)",
-				 quick);
+				 getenv("SCULL_TEST_QUICK"));
 			scull_report(++num, t, KSFT_SKIP, cnt);
 			continue;
 		}

@@ -92,6 +92,9 @@ void scull_setup(void);
 #define TEST_MANUAL(name, secs) SCULL_TEST(name, secs, SCULL_TEST_MANUAL)
 #define TEST_LONG(name, secs) SCULL_TEST(name, secs, SCULL_TEST_LONG)
 
+/* Whether SCULL_TEST_QUICK asks for the quick profile (set, not "0"). */
+int scull_test_quick(void);
+
 void scull_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 void scull_skip(const char *fmt, ...)

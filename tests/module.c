@@ -368,9 +368,8 @@ static void load_cycle(int i)
  */
 TEST_TIMEOUT(load_unload_cycles, 3000)
 {
-	const char *quick = getenv("SCULL_TEST_QUICK");
 	int cycles = access("/sys/kernel/debug/kmemleak", F_OK) ? 20 :
-		     quick && strcmp(quick, "0") ? NR_CYCLE_PARAMS : 100;
+		     scull_test_quick() ? NR_CYCLE_PARAMS : 100;
 	long long before, mid = 0, after;
 	int i;
 

@@ -75,7 +75,9 @@ esac
 # then ends.
 if [ "$KERNEL" = debug ]; then
 	cmdline="$cmdline panic_on_warn=1 oops=panic kasan.fault=panic"
-	[ "$mode" != check ] || timeout_s=${TIMEOUT:-$([ "${FULL:-0}" != 0 ] && echo 14400 || echo 5400)}
+	# four hours with FULL=1, or for tests named in TESTS (a long one
+	# named runs whatever SCULL_TEST_QUICK says)
+	[ "$mode" != check ] || timeout_s=${TIMEOUT:-$([ "${FULL:-0}" != 0 ] || [ -n "${TESTS:-}" ] && echo 14400 || echo 5400)}
 	[ "$mem" -ge 4096 ] || mem=4096
 	SCULL_TEST_SCALE=${SCULL_TEST_SCALE:-5}
 	# the tests that take minutes here (TEST_LONG) report SKIP unless
