@@ -878,6 +878,17 @@ TEST_TIMEOUT(load_1_device_scull_init_sampled, 1200)
 	load_run(1, UINT_MAX, 4, 4, 0, 8);
 }
 
+/* The same sample with 4 and with 256 devices, run by name. */
+TEST_MANUAL(load_4_devices_sampled, 3600)
+{
+	load_run(4, UINT_MAX, 4, 4, 0, 8);
+}
+
+TEST_MANUAL(load_256_devices_sampled, 3600)
+{
+	load_run(256, UINT_MAX, 4, 4, 0, 8);
+}
+
 TEST_MANUAL(load_1_device, 3600)
 {
 	load_run(1, 10, 0, 0, 0, 0);
