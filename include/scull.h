@@ -53,13 +53,20 @@ struct scull_qset {
  *	it (sysfs, the get and query ioctls); a 64-bit @size could tear on a
  *	32-bit kernel, so it never is.
  * @qsets: the quantum sets, ordered by index, as in LDD3
- * @index: the same sets by index, so finding the quantum for an offset
- *	takes O(log n) steps however much is stored
- * @hint: the set found last, or NULL: sequential I/O stays in one set for
- *	quantum * qset bytes, and then needs no walk of @index.  Readers
- *	update it too, with WRITE_ONCE(), under the lock held for reading;
- *	it never points at a freed set, because sets are freed only under
- *	the lock held for writing, which clears it.
+ * @index: the same sets by index: the ordered walks (the seeks, a new
+ *	set's place in @qsets) and the lookups past @table_len, which take
+ *	O(log n) steps however much is stored
+ * @table: the sets below @table_len by index, NULL where none, so a lookup
+ *	there is one load whatever is stored (a walk of @index takes one
+ *	step more at 1 GiB than at 8 MiB).  The write that allocates a set
+ *	past it grows it, to a power of two of at most SCULL_TABLE_MAX
+ *	entries; when that allocation fails the lookups past it go to @index
+ * @table_len: entries in @table
+ * @hint: the set found last past @table_len, or NULL: sequential I/O stays
+ *	in one set for quantum * qset bytes, and then needs no walk of
+ *	@index.  Readers update it too, with WRITE_ONCE(), under the lock
+ *	held for reading; it never points at a freed set, because sets are
+ *	freed only under the lock held for writing, which clears it.
  * @size: what the device presents, in bytes: the larger of @data_end and
  *	@capacity
  * @data_end: end of the furthest write since the last trim
@@ -88,6 +95,8 @@ struct scull_store {
 	struct rw_semaphore rwsem;
 	struct list_head qsets;
 	struct xarray index;
+	struct scull_qset **table;
+	unsigned long table_len;
 	struct scull_qset *hint;
 	loff_t size;
 	loff_t data_end;

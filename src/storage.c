@@ -17,6 +17,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/vmalloc.h>
 
 #include "scull.h"
@@ -24,6 +25,13 @@
 
 /* Longest stretch of a hole zeroed in one step, so a fatal signal is seen. */
 #define SCULL_HOLE_CHUNK	SZ_1M
+
+/*
+ * Entries in a store's table of sets: at first, and at most (32 KiB of
+ * pointers on a 64-bit kernel, 8 GiB stored in sets of the default 2 MiB).
+ */
+#define SCULL_TABLE_MIN		16
+#define SCULL_TABLE_MAX		4096
 
 /* Where an offset falls: quantum set, quantum in it, byte in that. */
 struct scull_pos {
@@ -134,6 +142,8 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	init_rwsem(&st->rwsem);
 	INIT_LIST_HEAD(&st->qsets);
 	xa_init(&st->index);
+	st->table = NULL;
+	st->table_len = 0;
 	st->hint = NULL;
 	st->size = capacity;
 	st->data_end = 0;
@@ -242,6 +252,9 @@ void scull_store_trim(struct scull_store *st)
 		cond_resched();
 	}
 	xa_destroy(&st->index);
+	kvfree(st->table);
+	st->table = NULL;
+	st->table_len = 0;
 	st->hint = NULL;
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
@@ -316,8 +329,37 @@ int scull_store_set_capacity(struct scull_store *st, loff_t capacity)
 }
 
 /*
- * Allocate the quantum set at @index and link it into the index and, in
- * order, into the list.  Caller holds the lock for writing.
+ * Make the table reach set @index, when SCULL_TABLE_MAX allows: a larger
+ * copy, the sets past its old end (allocated when it could not grow, or
+ * just now) taken from the index.  When the allocation fails nothing
+ * changes, and lookups past the table keep going to the index.  Caller
+ * holds the lock for writing.
+ */
+static void scull_table_grow(struct scull_store *st, unsigned long index)
+{
+	struct scull_qset **table, *qs;
+	unsigned long len, i;
+
+	if (index >= SCULL_TABLE_MAX)
+		return;
+	len = max_t(unsigned long, roundup_pow_of_two(index + 1),
+		    SCULL_TABLE_MIN);
+	table = kvcalloc(len, sizeof(*table),
+			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!table)
+		return;
+	if (st->table_len)
+		memcpy(table, st->table, st->table_len * sizeof(*table));
+	xa_for_each_range(&st->index, i, qs, st->table_len, len - 1)
+		table[i] = qs;
+	kvfree(st->table);
+	st->table = table;
+	st->table_len = len;
+}
+
+/*
+ * Allocate the quantum set at @index and link it into the index, the
+ * table and, in order, the list.  Caller holds the lock for writing.
  */
 static struct scull_qset *scull_qset_alloc(struct scull_store *st,
 					   unsigned long index)
@@ -340,6 +382,10 @@ static struct scull_qset *scull_qset_alloc(struct scull_store *st,
 		goto out_free_data;
 	list_add_tail(&qs->node, next ? &next->node : &st->qsets);
 	st->nr_qsets++;
+	if (index < st->table_len)
+		st->table[index] = qs;
+	else
+		scull_table_grow(st, index);
 	return qs;
 
 out_free_data:
@@ -354,6 +400,8 @@ static void scull_qset_free(struct scull_store *st, struct scull_qset *qs)
 {
 	if (st->hint == qs)
 		st->hint = NULL;
+	if (qs->index < st->table_len)
+		st->table[qs->index] = NULL;
 	xa_erase(&st->index, qs->index);
 	list_del(&qs->node);
 	kvfree(qs->data);
@@ -362,16 +410,20 @@ static void scull_qset_free(struct scull_store *st, struct scull_qset *qs)
 }
 
 /*
- * The quantum set at @index, or NULL for one never written: the store's
- * hint when it is that set, else a walk of the index (which becomes the
- * hint).  Caller holds the lock, for reading at least.
+ * The quantum set at @index, or NULL for one never written: the table's
+ * entry when the table reaches it; past it, the store's hint when it is
+ * that set, else a walk of the index (which becomes the hint).  Caller
+ * holds the lock, for reading at least.
  */
 static struct scull_qset *scull_qset_lookup(struct scull_store *st,
 					    unsigned long index)
 {
-	struct scull_qset *qs = READ_ONCE(st->hint);
+	struct scull_qset *qs;
 
-	if (likely(qs && qs->index == index))
+	if (likely(index < st->table_len))
+		return st->table[index];
+	qs = READ_ONCE(st->hint);
+	if (qs && qs->index == index)
 		return qs;
 	qs = xa_load(&st->index, index);
 	if (qs)

@@ -251,6 +251,80 @@ static void write_undo_test(struct kunit *test)
 	up_write(&st->rwsem);
 }
 
+/* Every table entry is the index's set of that number, or NULL for none. */
+static void expect_table_matches(struct kunit *test, struct scull_store *st)
+{
+	unsigned long i;
+
+	for (i = 0; i < st->table_len; i++)
+		KUNIT_EXPECT_PTR_EQ(test, xa_load(&st->index, i), st->table[i]);
+}
+
+/*
+ * The table of sets: grown to a power of two by a write past it, never
+ * past SCULL_TABLE_MAX (those sets are found in the index), filled from
+ * the index when it grows after a growth that failed, cleared by undo and
+ * freed by a trim.  Sets of one 4 KiB quantum: set n holds byte n * 4096.
+ */
+static void table_test(struct kunit *test)
+{
+	struct scull_store *st = store_new(test, 4096, 1, SZ_64M, 0);
+	loff_t far = (loff_t)(SCULL_TABLE_MAX + 5) * 4096;
+	struct scull_qset *qs = NULL;
+	struct scull_pos p;
+	bool fresh;
+	u8 c = 0;
+
+	KUNIT_EXPECT_EQ(test, 1L, store_write(st, "f", 1, far));
+	KUNIT_EXPECT_EQ(test, 0UL, st->table_len);
+	KUNIT_EXPECT_EQ(test, 1L, store_write(st, "a", 1, 40 * 4096));
+	KUNIT_EXPECT_EQ(test, 64UL, st->table_len);
+	KUNIT_EXPECT_EQ(test, 40UL, st->table[40]->index);
+	expect_table_matches(test, st);
+
+	/* as if the growth for set 40 had failed: set 40 only in the index */
+	down_write(&st->rwsem);
+	kvfree(st->table);
+	st->table = NULL;
+	st->table_len = 0;
+	up_write(&st->rwsem);
+	KUNIT_EXPECT_EQ(test, 1L, store_read(st, &c, 1, 40 * 4096));
+	KUNIT_EXPECT_EQ(test, 'a', c);
+	KUNIT_EXPECT_EQ(test, 1L, store_write(st, "b", 1, 3 * 4096));
+	KUNIT_EXPECT_EQ(test, (unsigned long)SCULL_TABLE_MIN, st->table_len);
+	KUNIT_EXPECT_EQ(test, 1L, store_write(st, "c", 1, 100 * 4096));
+	KUNIT_EXPECT_EQ(test, 128UL, st->table_len);
+	KUNIT_ASSERT_NOT_NULL(test, st->table[40]);
+	KUNIT_EXPECT_EQ(test, 40UL, st->table[40]->index);
+	expect_table_matches(test, st);
+
+	/* the largest table; the set past it is still found */
+	KUNIT_EXPECT_EQ(test, 1L,
+			store_write(st, "d", 1, (SCULL_TABLE_MAX - 1) * 4096LL));
+	KUNIT_EXPECT_EQ(test, (unsigned long)SCULL_TABLE_MAX, st->table_len);
+	expect_table_matches(test, st);
+	KUNIT_EXPECT_EQ(test, 1L, store_read(st, &c, 1, far));
+	KUNIT_EXPECT_EQ(test, 'f', c);
+	KUNIT_EXPECT_EQ(test, 1L, store_read(st, &c, 1, 100 * 4096));
+	KUNIT_EXPECT_EQ(test, 'c', c);
+	KUNIT_EXPECT_EQ(test, 1L, store_read(st, &c, 1, 41 * 4096));
+	KUNIT_EXPECT_EQ(test, 0, c);
+
+	/* a set undone leaves no entry behind */
+	down_write(&st->rwsem);
+	scull_pos_decode(st, 7 * 4096, &p);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(scull_quantum_get(st, &qs, &p, &fresh)));
+	KUNIT_EXPECT_PTR_EQ(test, qs, st->table[7]);
+	scull_write_undo(st, qs, &p, fresh);
+	KUNIT_EXPECT_NULL(test, st->table[7]);
+	expect_table_matches(test, st);
+	up_write(&st->rwsem);
+
+	store_free(st);
+	KUNIT_EXPECT_NULL(test, st->table);
+	KUNIT_EXPECT_EQ(test, 0UL, st->table_len);
+}
+
 /* A fixed-capacity store: its size from the start, trims keep it. */
 static void capacity_test(struct kunit *test)
 {
@@ -285,6 +359,7 @@ static struct kunit_case scull_storage_cases[] = {
 	KUNIT_CASE(seek_data_hole_test),
 	KUNIT_CASE(write_undo_test),
 	KUNIT_CASE(capacity_test),
+	KUNIT_CASE(table_test),
 	{}
 };
 
