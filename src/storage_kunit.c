@@ -248,6 +248,10 @@ static void write_undo_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0UL, st->nr_quanta);
 	KUNIT_EXPECT_EQ(test, 0UL, st->nr_qsets);
 	KUNIT_EXPECT_TRUE(test, xa_empty(&st->index));
+	/* the table the set grew stays until a trim frees it */
+	KUNIT_EXPECT_EQ(test, (unsigned long)SCULL_TABLE_MIN, st->table_len);
+	scull_store_trim(st);
+	KUNIT_EXPECT_NULL(test, st->table);
 	up_write(&st->rwsem);
 }
 

@@ -84,6 +84,35 @@ TEST(pattern_1mib_odd_geometry)
 	ASSERT_EQ(7, sysfs_attr(1, "qset"));
 }
 
+/*
+ * Past the store's table of sets (its first 4096, looked up by one load;
+ * the rest through the xarray): with 64-byte sets the table ends at
+ * 256 KiB.  1 MiB in odd chunks over it, read back in others; then a byte
+ * far past it, and the bytes either side of the table's end again.
+ */
+TEST(pattern_across_the_set_table)
+{
+	unsigned char want[4096], back[4096], c = 'z';
+	int fd = dev_open(2, O_RDWR);
+
+	ASSERT_OK(ioctl(fd, SCULL_IOCTQUANTUM, 16));
+	ASSERT_OK(ioctl(fd, SCULL_IOCTQSET, 4));
+	close(fd);
+	pattern_round_trip(2, 1 << 20, odd_writes, odd_reads, 4);
+	fd = dev_open(2, O_RDWR);
+	pwrite_exact(fd, &c, 1, 3 << 20);
+	ASSERT_EQ((3 << 20) + 1, dev_size(2));
+	c = 0;
+	pread_exact(fd, &c, 1, 3 << 20);
+	ASSERT_EQ('z', c);
+	pread_exact(fd, &c, 1, (3 << 20) - 1);
+	ASSERT_EQ(0, c);
+	pattern_fill(want, sizeof(want), (256 << 10) - 2048, 4);
+	pread_exact(fd, back, sizeof(back), (256 << 10) - 2048);
+	ASSERT_MEM_EQ(want, back, sizeof(back));
+	close(fd);
+}
+
 /* One call moves a whole large request, whatever the alignment. */
 TEST(whole_request_in_one_call)
 {

@@ -814,11 +814,28 @@ static long long slab_cost(size_t size)
 	FAIL("no kmalloc-cg cache for %zu bytes", size);
 }
 
+/*
+ * The store's table of sets (src/storage.c: SCULL_TABLE_MIN, _MAX): a
+ * pointer for each set number up to the furthest set, rounded up to a
+ * power of two, at least 16 and at most 4096 of them.
+ */
+static long long table_bytes(long long sets)
+{
+	long long n = 16;
+
+	if (!sets)
+		return 0;
+	while (n < sets && n < 4096)
+		n *= 2;
+	return n * sizeof(void *);
+}
+
 void scull_cost(size_t len, struct memcg_use *cost)
 {
 	long long span = (long long)SCULL_QUANTUM * SCULL_QSET;
 	long long quanta = (len + SCULL_QUANTUM - 1) / SCULL_QUANTUM;
 	long long sets = (len + span - 1) / span;
+	long long table = table_bytes(sets);
 
 	/*
 	 * A quantum of SCULL_QUANTUM bytes is a page.  A set's array of
@@ -827,12 +844,19 @@ void scull_cost(size_t len, struct memcg_use *cost)
 	 * unsigned int: 40 bytes on 64-bit, 20 on 32-bit) are kmalloc'ed
 	 * __GFP_ACCOUNT, so from the kmalloc-cg-* caches.  The index's
 	 * xarray nodes are not charged: the xarray is not XA_FLAGS_ACCOUNT,
-	 * and xa_store() tries GFP_NOWAIT without __GFP_ACCOUNT first.
+	 * and xa_store() tries GFP_NOWAIT without __GFP_ACCOUNT first.  The
+	 * table of sets is kvcalloc()ed __GFP_ACCOUNT too: from a kmalloc-cg
+	 * cache up to 8 KiB, and beyond that pages of its own (a large
+	 * kmalloc), charged as kernel memory but not as slab.
 	 */
 	cost->slab = sets * (slab_cost(SCULL_QSET * sizeof(void *)) +
 			     slab_cost(3 * sizeof(void *) + sizeof(unsigned long) +
 				       sizeof(unsigned int)));
+	if (table && table <= 8192)
+		cost->slab += slab_cost(table);
 	cost->kernel = quanta * SCULL_QUANTUM + cost->slab;
+	if (table > 8192)
+		cost->kernel += table;
 }
 
 void memcg_check(const struct memcg_use use[3], const struct memcg_use *cost)
