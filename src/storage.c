@@ -25,6 +25,8 @@
 
 /* Longest stretch of a hole zeroed in one step, so a fatal signal is seen. */
 #define SCULL_HOLE_CHUNK	SZ_1M
+/* Bytes a long copy moves between two looks at signals and the scheduler. */
+#define SCULL_COPY_BATCH	SZ_64K
 
 /*
  * Entries in a store's table of sets: at first, and at most (32 KiB of
@@ -46,8 +48,8 @@ static u64 scull_qset_bytes(const struct scull_store *st)
 	return (u64)st->quantum * st->qset;
 }
 
-static void scull_pos_decode(const struct scull_store *st, loff_t pos,
-			     struct scull_pos *p)
+static __always_inline void scull_pos_decode(const struct scull_store *st,
+					     loff_t pos, struct scull_pos *p)
 {
 	u64 rem;
 
@@ -520,12 +522,18 @@ static bool scull_range_present(struct scull_store *st, loff_t pos,
 }
 
 /*
- * Between two chunks of a long copy: give way, and stop for a fatal signal
- * only, as regular files do (filemap_read(), generic_perform_write()): a
- * handled signal does not shorten a transfer.  Called with bytes moved.
+ * Between two chunks of a long copy: once every SCULL_COPY_BATCH bytes
+ * moved (*@batch counts them), give way, and stop for a fatal signal only,
+ * as regular files do (filemap_read() once per batch of folios,
+ * generic_perform_write()): a handled signal does not shorten a transfer.
+ * Called with bytes moved and more to move.
  */
-static bool scull_copy_stop(void)
+static __always_inline bool scull_copy_stop(size_t *batch, size_t copied)
 {
+	*batch += copied;
+	if (*batch < SCULL_COPY_BATCH)
+		return false;
+	*batch = 0;
 	if (fatal_signal_pending(current))
 		return true;
 	cond_resched();
@@ -533,41 +541,44 @@ static bool scull_copy_stop(void)
 }
 
 /*
- * The general read: any number of bytes from @pos (decoded in *@p), across
- * quanta and sets, zeros for holes, pausing between chunks.
+ * The general read: any number of bytes from @pos, across quanta and sets,
+ * zeros for holes, pausing between chunks.  Out of line, so the one-quantum
+ * read in scull_store_read() keeps a small frame.
  */
-static ssize_t scull_store_read_span(struct scull_store *st,
-				     struct iov_iter *to, loff_t pos,
-				     struct scull_pos *p)
+static noinline ssize_t scull_store_read_span(struct scull_store *st,
+					      struct iov_iter *to, loff_t pos)
 {
 	struct scull_qset *qs = NULL;
-	size_t done = 0;
+	size_t done = 0, batch = 0;
+	struct scull_pos p;
+
+	scull_pos_decode(st, pos, &p);
 
 	while (iov_iter_count(to)) {
 		size_t chunk, copied;
 
-		if (scull_qset_find(st, &qs, p)) {
-			void *quantum = qs->data[p->q];
+		if (scull_qset_find(st, &qs, &p)) {
+			void *quantum = qs->data[p.q];
 
-			chunk = min_t(size_t, st->quantum - p->off,
+			chunk = min_t(size_t, st->quantum - p.off,
 				      iov_iter_count(to));
 			copied = quantum ?
-				 scull_copy_to_iter(st, quantum, p->off, chunk, to) :
+				 scull_copy_to_iter(st, quantum, p.off, chunk, to) :
 				 iov_iter_zero(chunk, to);
-			scull_pos_advance(st, p, copied);
+			scull_pos_advance(st, &p, copied);
 		} else {
 			/* a whole set is missing: zeros, a stretch at a time */
-			chunk = min_t(u64, scull_qset_bytes(st) - p->in_qset,
+			chunk = min_t(u64, scull_qset_bytes(st) - p.in_qset,
 				      SCULL_HOLE_CHUNK);
 			chunk = min(chunk, iov_iter_count(to));
 			copied = iov_iter_zero(chunk, to);
-			scull_pos_decode(st, pos + copied, p);
+			scull_pos_decode(st, pos + copied, &p);
 		}
 		done += copied;
 		pos += copied;
 		if (copied < chunk)
 			return done ? done : -EFAULT;
-		if (iov_iter_count(to) && scull_copy_stop())
+		if (iov_iter_count(to) && scull_copy_stop(&batch, copied))
 			break;
 	}
 	return done;
@@ -604,7 +615,7 @@ ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 	}
 	scull_pos_decode(st, pos, &p);
 	if (unlikely(count > st->quantum - p.off))
-		return scull_store_read_span(st, to, pos, &p);
+		return scull_store_read_span(st, to, pos);
 
 	/* within one quantum, the common case: one lookup, one copy */
 	if (!count)
@@ -626,41 +637,44 @@ static void scull_store_grow(struct scull_store *st, loff_t end)
 }
 
 /*
- * The general write: the bytes of @from from @pos (decoded in *@p), across
- * quanta and sets, allocating what is missing, pausing between chunks.
+ * The general write: the bytes of @from from @pos, across quanta and sets,
+ * allocating what is missing, pausing between chunks.  Out of line, as the
+ * general read is.
  */
-static ssize_t scull_store_write_span(struct scull_store *st,
-				      struct iov_iter *from, loff_t pos,
-				      struct scull_pos *p)
+static noinline ssize_t scull_store_write_span(struct scull_store *st,
+					       struct iov_iter *from,
+					       loff_t pos)
 {
 	struct scull_qset *qs = NULL;
+	size_t done = 0, batch = 0;
 	ssize_t err = 0;
-	size_t done = 0;
+	struct scull_pos p;
 	bool fresh;
 
+	scull_pos_decode(st, pos, &p);
 	while (iov_iter_count(from)) {
 		size_t chunk, copied;
 		void *quantum;
 
-		quantum = scull_quantum_get(st, &qs, p, &fresh);
+		quantum = scull_quantum_get(st, &qs, &p, &fresh);
 		if (IS_ERR(quantum)) {
 			err = PTR_ERR(quantum);
-			scull_write_undo(st, qs, p, false);
+			scull_write_undo(st, qs, &p, false);
 			break;
 		}
-		chunk = min_t(size_t, st->quantum - p->off,
+		chunk = min_t(size_t, st->quantum - p.off,
 			      iov_iter_count(from));
-		copied = scull_copy_from_iter(st, quantum, p->off, chunk, from);
+		copied = scull_copy_from_iter(st, quantum, p.off, chunk, from);
 		if (!copied)
-			scull_write_undo(st, qs, p, fresh);
-		scull_pos_advance(st, p, copied);
+			scull_write_undo(st, qs, &p, fresh);
+		scull_pos_advance(st, &p, copied);
 		done += copied;
 		pos += copied;
 		if (copied < chunk) {
 			err = -EFAULT;
 			break;
 		}
-		if (iov_iter_count(from) && scull_copy_stop())
+		if (iov_iter_count(from) && scull_copy_stop(&batch, copied))
 			break;
 	}
 	if (!done)
@@ -725,7 +739,7 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 	}
 	if (nowait && !scull_range_present(st, pos, count))
 		return -EAGAIN;
-	return scull_store_write_span(st, from, pos, &p);
+	return scull_store_write_span(st, from, pos);
 }
 
 /**
