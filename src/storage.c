@@ -210,17 +210,20 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
  * iterator (before 6.5) gets a copy into its own pages, never a link to
  * the device's.  kvzalloc() and vmalloc() quanta take the checked copies.
  */
-static size_t scull_copy_to_iter(const struct scull_store *st, void *quantum,
-				 unsigned int off, size_t n, struct iov_iter *to)
+static __always_inline size_t scull_copy_to_iter(const struct scull_store *st,
+						 void *quantum,
+						 unsigned int off, size_t n,
+						 struct iov_iter *to)
 {
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_to_iter(quantum + off, n, to);
 	return _copy_to_iter(quantum + off, n, to);
 }
 
-static size_t scull_copy_from_iter(const struct scull_store *st,
-				   void *quantum, unsigned int off, size_t n,
-				   struct iov_iter *from)
+static __always_inline size_t scull_copy_from_iter(const struct scull_store *st,
+						   void *quantum,
+						   unsigned int off, size_t n,
+						   struct iov_iter *from)
 {
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_from_iter(quantum + off, n, from);
