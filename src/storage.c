@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/build_bug.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
@@ -27,6 +28,8 @@
 #define SCULL_HOLE_CHUNK	SZ_1M
 /* Bytes a long copy moves between two looks at signals and the scheduler. */
 #define SCULL_COPY_BATCH	SZ_64K
+/* so every step through a hole looks */
+static_assert(SCULL_COPY_BATCH <= SCULL_HOLE_CHUNK);
 
 /*
  * Entries in a store's table of sets: at first, and at most (32 KiB of
@@ -230,8 +233,16 @@ static __always_inline size_t scull_copy_from_iter(const struct scull_store *st,
 	return _copy_from_iter(quantum + off, n, from);
 }
 
+/* The store holds no set: its table goes too. */
+static void scull_table_free(struct scull_store *st)
+{
+	kvfree(st->table);
+	st->table = NULL;
+	st->table_len = 0;
+}
+
 /**
- * scull_store_trim() - free every quantum and quantum set
+ * scull_store_trim() - free every quantum and quantum set, and the table
  * @st: the store, locked for writing
  *
  * A file-like store's size becomes 0; a fixed-capacity store keeps its
@@ -257,9 +268,7 @@ void scull_store_trim(struct scull_store *st)
 		cond_resched();
 	}
 	xa_destroy(&st->index);
-	kvfree(st->table);
-	st->table = NULL;
-	st->table_len = 0;
+	scull_table_free(st);
 	st->hint = NULL;
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
@@ -336,21 +345,24 @@ int scull_store_set_capacity(struct scull_store *st, loff_t capacity)
 /*
  * Make the table reach set @index, when SCULL_TABLE_MAX allows: a larger
  * copy, the sets past its old end (allocated when it could not grow, or
- * just now) taken from the index.  When the allocation fails nothing
- * changes, and lookups past the table keep going to the index.  Caller
- * holds the lock for writing.
+ * just now) taken from the index.  The table only speeds lookups up, so
+ * its allocation gives up rather than wake the OOM killer; when it fails
+ * nothing changes, and lookups past the table keep going to the index.
+ * Caller holds the lock for writing.
  */
 static void scull_table_grow(struct scull_store *st, unsigned long index)
 {
 	struct scull_qset **table, *qs;
 	unsigned long len, i;
 
+	lockdep_assert_held_write(&st->rwsem);
+
 	if (index >= SCULL_TABLE_MAX)
 		return;
 	len = max_t(unsigned long, roundup_pow_of_two(index + 1),
 		    SCULL_TABLE_MIN);
 	table = kvcalloc(len, sizeof(*table),
-			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			 GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!table)
 		return;
 	if (st->table_len)
@@ -363,8 +375,9 @@ static void scull_table_grow(struct scull_store *st, unsigned long index)
 }
 
 /*
- * Allocate the quantum set at @index and link it into the index, the
- * table and, in order, the list.  Caller holds the lock for writing.
+ * Allocate the quantum set at @index and link it into the index, in order
+ * into the list, and into the table when it reaches or can grow to @index.
+ * Caller holds the lock for writing.
  */
 static struct scull_qset *scull_qset_alloc(struct scull_store *st,
 					   unsigned long index)
@@ -400,7 +413,10 @@ out_free_qset:
 	return ERR_PTR(-ENOMEM);
 }
 
-/* Unlink and free an empty quantum set.  Caller holds the lock for writing. */
+/*
+ * Unlink and free an empty quantum set, and the table with the last set (a
+ * write undone leaves nothing behind).  Caller holds the lock for writing.
+ */
 static void scull_qset_free(struct scull_store *st, struct scull_qset *qs)
 {
 	if (st->hint == qs)
@@ -411,7 +427,8 @@ static void scull_qset_free(struct scull_store *st, struct scull_qset *qs)
 	list_del(&qs->node);
 	kvfree(qs->data);
 	kfree(qs);
-	st->nr_qsets--;
+	if (!--st->nr_qsets)
+		scull_table_free(st);
 }
 
 /*
@@ -545,7 +562,7 @@ static __always_inline bool scull_copy_stop(size_t *batch, size_t copied)
 
 /*
  * The general read: any number of bytes from @pos, across quanta and sets,
- * zeros for holes, pausing between chunks.  Out of line, so the one-quantum
+ * zeros for holes, pausing once per SCULL_COPY_BATCH bytes.  Out of line, so the one-quantum
  * read in scull_store_read() keeps a small frame.
  */
 static noinline ssize_t scull_store_read_span(struct scull_store *st,
@@ -641,7 +658,7 @@ static void scull_store_grow(struct scull_store *st, loff_t end)
 
 /*
  * The general write: the bytes of @from from @pos, across quanta and sets,
- * allocating what is missing, pausing between chunks.  Out of line, as the
+ * allocating what is missing, pausing as the read does.  Out of line, as the
  * general read is.
  */
 static noinline ssize_t scull_store_write_span(struct scull_store *st,

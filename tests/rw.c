@@ -85,10 +85,12 @@ TEST(pattern_1mib_odd_geometry)
 }
 
 /*
- * Past the store's table of sets (its first 4096, looked up by one load;
- * the rest through the xarray): with 64-byte sets the table ends at
- * 256 KiB.  1 MiB in odd chunks over it, read back in others; then a byte
- * far past it, and the bytes either side of the table's end again.
+ * Across the end of the store's table of sets (its first 4096, looked up
+ * by one load; the rest through the xarray): with 64-byte sets the table
+ * ends at 256 KiB, and single calls of the round trip cross it.  1 MiB in
+ * odd chunks, read back in others; then a byte far past it, the hole
+ * before that byte, and the bytes either side of the table's end again.
+ * (User space cannot tell which lookup ran: KUnit's table_test can.)
  */
 TEST(pattern_across_the_set_table)
 {

@@ -847,7 +847,9 @@ void scull_cost(size_t len, struct memcg_use *cost)
 	 * and xa_store() tries GFP_NOWAIT without __GFP_ACCOUNT first.  The
 	 * table of sets is kvcalloc()ed __GFP_ACCOUNT too: from a kmalloc-cg
 	 * cache up to 8 KiB, and beyond that pages of its own (a large
-	 * kmalloc), charged as kernel memory but not as slab.
+	 * kmalloc, or vmalloc() when that fails), charged as kernel memory
+	 * but not as slab.  The tests here store 8 and 32 sets: 16- and
+	 * 32-entry tables.
 	 */
 	cost->slab = sets * (slab_cost(SCULL_QSET * sizeof(void *)) +
 			     slab_cost(3 * sizeof(void *) + sizeof(unsigned long) +
