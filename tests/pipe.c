@@ -401,25 +401,51 @@ TEST(signals_interrupt_waits)
 	free(buf);
 }
 
-/* With SA_RESTART the handler runs and the read goes on waiting. */
+/* Whether @pid has no signal pending (its handler ran for each one sent). */
+static int nothing_pending(pid_t pid)
+{
+	char path[64], text[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	read_text(path, text, sizeof(text));
+	p = strstr(text, "\nSigPnd:\t");
+	if (!p || strtoull(p + 9, NULL, 16))
+		return 0;
+	p = strstr(text, "\nShdPnd:\t");
+	return p && !strtoull(p + 9, NULL, 16);
+}
+
+/*
+ * With SA_RESTART the handler runs and the read goes on waiting.  The
+ * signal is sent once the reader sleeps (a timer of its own could fire
+ * while wait_blocked() still watched it, and fail it for leaving the call).
+ */
 TEST(sa_restart_read_goes_on)
 {
-	int w = pipe_open(0, O_WRONLY);
-	pid_t pid = fork();
+	int w = pipe_open(0, O_WRONLY), i;
+	pid_t pid;
 
+	fflush(stdout);
+	pid = fork();
 	if (!pid) {
+		struct sigaction sa = { .sa_handler = on_signal,
+					.sa_flags = SA_RESTART };
 		int r = pipe_open(0, O_RDONLY);
 		char buf[8];
 
 		close(w);
-		alarm_in(50, 1);
+		ASSERT_OK(sigaction(SIGALRM, &sa, NULL));
 		ASSERT_EQ(3, read(r, buf, sizeof(buf)));
 		ASSERT_MEM_EQ("end", buf, 3);
 		ASSERT_EQ(1, signals_caught);
 		_exit(0);
 	}
 	wait_blocked(pid, SYS_read);
-	usleep(200000);		/* the alarm came and went */
+	ASSERT_OK(kill(pid, SIGALRM));
+	for (i = 0; i < 200 && !nothing_pending(pid); i++)
+		usleep(10000);
+	ASSERT_TRUE(nothing_pending(pid));
+	/* the handler ran, and the read sleeps again */
 	wait_blocked(pid, SYS_read);
 	write_exact(w, "end", 3);
 	join_ok(pid);
