@@ -199,7 +199,12 @@ TEST(capacity_allocates_only_what_is_written)
 	after = mem_free_kb();
 	scull_diag("free kB before loading %lld, after (4 x 1 GiB capacity) %lld",
 		   before, after);
-	ASSERT_TRUE(before - after < 1024);
+	/*
+	 * 4 GiB if the capacity were allocated; the load itself costs under
+	 * 1 MiB on Debian's kernels and more on the sanitizer kernel (1.6 MiB
+	 * seen: KASAN shadow, kmemleak and lockdep records of the module)
+	 */
+	ASSERT_TRUE(before - after < 8192);
 	fd = dev_open(3, O_RDWR);
 	pwrite_exact(fd, "m", 1, 512 * M);
 	ASSERT_EQ(1, dev_quanta(3));
