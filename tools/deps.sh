@@ -5,8 +5,8 @@
 #
 #   tools/deps.sh MODE [extra-package ...]
 #
-# MODE is check, shell, bench, profile, soak, callcost, lint or
-# debug-kernel.  As root on Debian, missing packages are installed with
+# MODE is check, shell, bench, profile, soak, callcost, lint, kernel,
+# fresh or debug-kernel.  As root on Debian, missing packages are installed with
 # apt-get (one `apt-get update` first when the install needs it).
 # Otherwise the exact command to run is printed and the script fails.
 set -euo pipefail
@@ -20,6 +20,10 @@ shift
 vm_pkgs="qemu-system-x86 busybox-static fio udev kmod cpio dash jq gcc make libc6-dev gcc-multilib liburing-dev"
 
 case "$mode" in
+# tools/kernel.sh: unpacking a kernel package and its module index (depmod)
+kernel) pkgs="kmod" ;;
+# tools/check-fresh.sh: a pristine Debian root, and git to clone into it
+fresh) pkgs="debootstrap git" ;;
 check | shell | soak | callcost) pkgs="$vm_pkgs" ;;
 bench) pkgs="$vm_pkgs gnuplot-nox" ;;
 profile) pkgs="$vm_pkgs linux-perf" ;;

@@ -40,6 +40,10 @@ read -r _ _ _ cross <<<"$(scull_arch_table "$arch")"
 spec=$release
 [ "$arch" = amd64 ] || spec=$release:$arch
 
+# What this script runs beyond a minimal Debian (depmod), installed before
+# it runs; the chroots' debootstrap below.
+"$(dirname "$0")/deps.sh" kernel >&2
+
 # The package lists of a foreign release or architecture are refreshed
 # once a day.
 scull_apt_update "$spec"

@@ -43,7 +43,9 @@ for f in src/*.c include/*.h include/uapi/*.h; do
 done
 
 log "sparse (C=2) and W=1"
-eval "$("$SCULL_ROOT/tools/kernel.sh" 6.1)"
+# kernel.sh's failure must stop us: "eval $(...)" alone would ignore it
+kinfo=$("$SCULL_ROOT/tools/kernel.sh" 6.1) || exit 1
+eval "$kinfo"
 export KVER KDIR KROOT
 if ! SCULL_KBUILD_ARGS=C=2 "$SCULL_ROOT/tools/build-module.sh" "$SCULL_OUT/lint"; then
 	rc=1
@@ -53,7 +55,7 @@ fi
 # 32 bits there, so truncations and 64-bit divisions show up as warnings
 # or modpost errors; W=1 fails on any of them.
 log "W=1 for i386 (32-bit)"
-if ! (eval "$("$SCULL_ROOT/tools/kernel.sh" i386)" &&
+if ! (kinfo=$("$SCULL_ROOT/tools/kernel.sh" i386) && eval "$kinfo" &&
 	export KVER KDIR KROOT KCROSS &&
 	"$SCULL_ROOT/tools/build-module.sh" "$SCULL_OUT/lint-i386"); then
 	rc=1

@@ -91,18 +91,22 @@ case "$mode" in bench | profile) ;; *) cmdline="init_on_alloc=0 $cmdline" ;; esa
 guest_mode=$mode
 [ "$mode" != boot ] || guest_mode=check
 
+# What this mode runs is installed before anything runs it (a fresh
+# Debian has no depmod, which kernel.sh needs).  qemu-system-x86 holds the
+# x86_64 and i386 emulators; the sanitizer kernel is x86_64.
+read -r _ guest_arch _ <<<"$(scull_kernel_table "$KERNEL" || echo "- amd64")"
+qemu_pkg=
+[ "$guest_arch" != arm64 ] || qemu_pkg="qemu-system-arm"
+case "$mode" in boot | callcost | demo) deps_mode=check ;; esac
+# shellcheck disable=SC2086  # no package, or one
+"$SCULL_ROOT/tools/deps.sh" "${deps_mode:-$mode}" $qemu_pkg
+
 kinfo=$("$SCULL_ROOT/tools/kernel.sh" "$KERNEL") || exit 1
 eval "$kinfo"
 # a kernel built here rather than fetched may leave these out: x86_64
 KDEBARCH=${KDEBARCH:-amd64} KCROSS=${KCROSS:-}
 export KVER KIMAGE KMODS KDIR KROOT KDEBARCH KCROSS
 read -r _ _ qemu_bin _ <<<"$(scull_arch_table "$KDEBARCH")"
-# qemu-system-x86 holds the x86_64 and i386 emulators
-qemu_pkg=
-[ "$KDEBARCH" != arm64 ] || qemu_pkg="qemu-system-arm"
-case "$mode" in boot | callcost | demo) deps_mode=check ;; esac
-# shellcheck disable=SC2086  # no package, or one
-"$SCULL_ROOT/tools/deps.sh" "${deps_mode:-$mode}" $qemu_pkg
 
 out=$SCULL_OUT/$KVER
 run=$out/$mode
