@@ -11,6 +11,8 @@
 #   make check-all            ... on every kernel and architecture claimed
 #                             (6.1, 6.12, 7.2 on x86_64; 6.1 on i386, arm64)
 #   make check-debug          ... on a sanitizer kernel, with fault injection
+#   make check-fresh          make demo and make check as README gives them,
+#                             in a pristine Debian 12 root (debootstrap)
 #   make bench                scull against the kernel's memory devices: a
 #                             timed boot and a deterministic (icount) one
 #   make profile              where scull's 4K reads and writes spend their
@@ -122,6 +124,11 @@ demo:
 check-all:
 	tools/check-all.sh
 
+# README's first commands (make demo, make check) as a newcomer types them,
+# in a pristine Debian 12 root made with debootstrap, with an empty cache
+check-fresh:
+	tools/check-fresh.sh
+
 # boot, load and unload scull, power off: BOOTS times in a row on KERNEL,
 # or on every kernel of check-all
 boot-loop:
@@ -166,6 +173,7 @@ help:
 	@echo '  make check-debug     the suite on a sanitizer kernel (KASAN...)      25 min (+12 to build its kernel once)'
 	@echo '  make check-debug FULL=1   ... with its long tests too                   hours'
 	@echo '  make check-all       the suite on 6.1, 6.12, 7.2, i386, arm64        15-20 min warm'
+	@echo '  make check-fresh     README'"'"'s make demo, make check on a pristine Debian 12  about 15 min'
 	@echo '  make boot-loop       boot, load, unload, power off: BOOTS=20 times   about 2.5 min'
 	@echo '  make boot-all        boot-loop on every kernel of check-all          about 15 min'
 	@echo '  make lint            checkpatch, sparse, W=1, shellcheck, dkms       40 s warm'
@@ -181,5 +189,5 @@ help:
 	@echo '  make distclean       that, and build/ (bench builds, logs, results)'
 	@echo '  make help            this list'
 
-.PHONY: all modules clean distclean install uninstall check demo check-all check-debug \
+.PHONY: all modules clean distclean install uninstall check demo check-all check-debug check-fresh \
 	boot-loop boot-all vm-shell bench profile soak lint help
