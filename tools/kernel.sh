@@ -79,11 +79,13 @@ unpack_debs() {
 # debootstrap ARGS... TARGET MIRROR, with a progress line every 20 s (how
 # much of its usual 750 MB it has written), after checking there is room.
 chroot_debootstrap() {
-	local target=${*: -2:1}
+	local target=${*: -2:1} what="$release ($build"
+	[ "$build" != cross ] || what="$what, amd64"
+	what="$what chroot)"
 	# measured: 700-800 MB per chroot
-	scull_need_space "$SCULL_CACHE/chroots" 1000 "a $spec chroot"
+	scull_need_space "$SCULL_CACHE/chroots" 1000 "a $what"
 	chroot_progress() { echo "$(scull_mb "$target") of about 750 MB"; }
-	scull_progress "debootstrap $spec" chroot_progress debootstrap "$@"
+	scull_progress "debootstrap $what" chroot_progress debootstrap "$@"
 }
 
 # The libraries the guest test programs link (tests/Makefile), for the
@@ -200,12 +202,20 @@ chroot)
 cross)
 	# Debian's cross compilers cannot be installed beside gcc-multilib
 	# (which the host needs for the x86 tests' -m32 program), so the
-	# cross toolchain lives in an amd64 chroot of the release too, with
-	# the headers unpacked at their usual paths and the amd64 kbuild
-	# tools, which Debian ships for exactly this.
+	# toolchain lives in an amd64 chroot of the release, with the headers
+	# unpacked at their usual paths and the amd64 kbuild tools, which
+	# Debian ships for exactly this.  arm64: Debian's cross compilers
+	# (and armhf's, for the AArch32 compat test).  i386: the amd64 gcc,
+	# which builds a 32-bit kernel's modules itself (the kernel's x86
+	# Makefile adds -m32 for CONFIG_X86_32) and the tests with -m32
+	# (gcc-multilib): so no i386 program ever runs here.
 	KROOT=$SCULL_CACHE/chroots/$KVER
 	KDIR=/usr/src/linux-headers-$KVER
-	recipe="$spec $cc-${cross%-} gcc-${cross%-} libc6-dev-$arch-cross armhf $test_libs"
+	case "$arch" in
+	i386) toolchain="$cc,gcc,gcc-multilib,libc6-dev" ;;
+	*) toolchain="$cc-${cross%-},gcc-${cross%-},libc6-dev-$arch-cross,gcc-arm-linux-gnueabihf,libc6-dev-armhf-cross" ;;
+	esac
+	recipe="$spec ${toolchain//,/ } $test_libs"
 	if [ ! -x "$KROOT/usr/bin/${cross}gcc" ] || [ ! -d "$KROOT$KDIR" ] ||
 		[ "$(cat "$KROOT/.scull-recipe" 2>/dev/null)" != "$recipe" ]; then
 		"$(dirname "$0")/deps.sh" check debootstrap >&2
@@ -214,7 +224,7 @@ cross)
 		log "building a $release cross chroot for $KVER (a few minutes, once)"
 		rm -rf "$KROOT.tmp"
 		chroot_debootstrap --variant=minbase \
-			--include="make,perl,$cc-${cross%-},gcc-${cross%-},libc6-dev-$arch-cross,gcc-arm-linux-gnueabihf,libc6-dev-armhf-cross" \
+			--include="make,perl,$toolchain" \
 			"$release" "$KROOT.tmp" http://deb.debian.org/debian >&2
 		unpack_headers "$KROOT.tmp" amd64
 		# the test libraries of the guest's architecture, where the

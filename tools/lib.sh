@@ -20,12 +20,13 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 #   flavour: the kernel metapackage is linux-image-<flavour>
 #   build:   how the module builds: "host" against headers installed on
 #            the host (Debian 12); "chroot" in a debootstrap chroot of that
-#            release and architecture (a newer compiler, or a 32-bit x86
-#            kernel whose kbuild tools are i386 programs, which run natively
-#            here); "cross" with a cross compiler in an amd64 chroot of the
+#            release (a newer compiler); "cross" in an amd64 chroot of the
 #            release, against the other architecture's headers and the
 #            amd64 kbuild tools (Debian ships linux-kbuild for the build
-#            machine's architecture for exactly that)
+#            machine's architecture for exactly that): a cross compiler for
+#            arm64, the amd64 gcc with -m32 for i386.  Nothing of another
+#            architecture runs on the host: many x86_64 hosts run no 32-bit
+#            programs at all (no IA32 emulation), and none runs arm64 ones.
 #   cc:      the compiler its headers need
 # (KERNEL=debug is not a Debian image: tools/kernel.sh hands it to
 # tools/debug-kernel.sh, which builds it from linux-source-6.1.)
@@ -34,7 +35,7 @@ scull_kernel_table() {
 	6.1 | bookworm) echo "bookworm amd64 cloud-amd64 host gcc-12" ;;
 	6.12 | trixie) echo "trixie amd64 cloud-amd64 chroot gcc-14" ;;
 	7.2 | sid | unstable) echo "sid amd64 cloud-amd64 chroot gcc-16" ;;
-	i386 | 6.1-i386) echo "bookworm i386 686-pae chroot gcc-12" ;;
+	i386 | 6.1-i386) echo "bookworm i386 686-pae cross gcc-12" ;;
 	arm64 | 6.1-arm64) echo "bookworm arm64 cloud-arm64 cross gcc-12" ;;
 	*) return 1 ;;
 	esac
