@@ -51,7 +51,7 @@ if ! SCULL_KBUILD_ARGS=C=2 "$SCULL_ROOT/tools/build-module.sh" "$SCULL_OUT/lint"
 	rc=1
 fi
 
-# 32-bit x86 (Debian 12's 686-pae headers, in the i386 chroot): long is
+# 32-bit x86 (Debian 12's 686-pae headers, in the i386 row's chroot): long is
 # 32 bits there, so truncations and 64-bit divisions show up as warnings
 # or modpost errors; W=1 fails on any of them.
 log "W=1 for i386 (32-bit)"
