@@ -97,15 +97,17 @@ log "the clone: $SCULL_ROOT at $commit (what is committed, nothing else)"
 # no one, so the lock is taken here for all of them.
 scull_guest_lock
 
-# inside ROOT CMD: run CMD (a shell line) in the root as a newcomer's root
+# inside CMD: run CMD (a shell line) in the root as a newcomer's root
 # login shell would, in a mount namespace of its own with the machine's
 # /proc, /sys and /dev; the repository is reachable at /mnt/origin only for
-# the clone.
+# the clone.  The root is a mount of its own, as / is on a machine (the
+# tests' own unshare -m needs / to be one).
 inside() {
 	# shellcheck disable=SC2016  # expanded by the inner shell
 	unshare --mount --propagation private sh -c '
 		root=$1 origin=$2
 		shift 2
+		mount --bind "$root" "$root" &&
 		mount -t proc proc "$root/proc" &&
 		mount -t sysfs sysfs "$root/sys" &&
 		mount --rbind /dev "$root/dev" &&
@@ -119,6 +121,12 @@ inside() {
 			/bin/bash -c "$1"
 	' sh "$root" "$SCULL_ROOT" "$1"
 }
+
+# A machine's package lists are current when its user first logs in (a
+# cloud image refreshes them at first boot, an installer at the end):
+# debootstrap's hold only the main suite, as it was when the tarball was
+# made, and would give an older 6.1 than the security suite's.
+inside 'apt-get update -q >/dev/null' || die "apt-get update in the pristine root failed"
 
 inside 'git config --global --add safe.directory /mnt/origin/.git &&
 	git clone -q /mnt/origin /root/scull && git -C /root/scull log -1 --format="%h %s"' ||
