@@ -92,6 +92,10 @@ commit=$(git -C "$SCULL_ROOT" rev-parse --short HEAD)
 log "the clone: $SCULL_ROOT at $commit (what is committed, nothing else)"
 [ -z "$(git -C "$SCULL_ROOT" status --porcelain --untracked-files=no)" ] ||
 	log "note: $SCULL_ROOT has uncommitted changes, which the clone does not have"
+# What the newcomer clones from: a self-contained copy of the repository
+# (a git worktree's .git points outside it), at this checkout's HEAD.
+rm -rf "$top/origin.git"
+git clone -q --bare --no-local "$SCULL_ROOT" "$top/origin.git"
 
 # One guest at a time on this machine: the root's own runs queue behind
 # no one, so the lock is taken here for all of them.
@@ -119,7 +123,7 @@ inside() {
 			SHELL=/bin/bash TERM=dumb LANG=C.UTF-8 \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			/bin/bash -c "$1"
-	' sh "$root" "$SCULL_ROOT" "$1"
+	' sh "$root" "$top/origin.git" "$1"
 }
 
 # A machine's package lists are current when its user first logs in (a
@@ -128,8 +132,7 @@ inside() {
 # made, and would give an older 6.1 than the security suite's.
 inside 'apt-get update -q >/dev/null' || die "apt-get update in the pristine root failed"
 
-inside 'git config --global --add safe.directory /mnt/origin/.git &&
-	git clone -q /mnt/origin /root/scull && git -C /root/scull log -1 --format="%h %s"' ||
+inside 'git clone -q /mnt/origin /root/scull && git -C /root/scull log -1 --format="%h %s"' ||
 	die "git clone of the repository in the pristine root failed"
 
 pass=0 fail=0 skip=0
@@ -159,7 +162,7 @@ for c in "${cmds[@]}"; do
 		break
 	fi
 done
-rm -f "$top/log"
+rm -rf "$top/log" "$top/origin.git"
 skipped=
 [ "$skip" -eq 0 ] || skipped=", $skip skipped"
 echo "$pass passed, $fail failed$skipped"
