@@ -205,14 +205,24 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
 }
 
 /*
- * The copies.  A quantum of pages of its own is one object of known bounds
- * (the caller keeps [off, off + n) within it), so its bytes go straight to
- * _copy_to_iter() and _copy_from_iter(), as copy_page_to_iter() and
- * copy_page_from_iter() do after checking a page's bounds: no per-call
- * hardened-usercopy lookup of the object, no per-page wrapper.  A pipe
- * iterator (before 6.5) gets a copy into its own pages, never a link to
- * the device's.  kvzalloc() and vmalloc() quanta take the checked copies.
+ * The copies.  A quantum of pages of its own is one object of known bounds,
+ * so its bytes go straight to _copy_to_iter() and _copy_from_iter(), as
+ * copy_page_to_iter() and copy_page_from_iter() do: no per-call
+ * hardened-usercopy lookup of the object, no per-page wrapper.  Skipping
+ * that lookup skips its check, so the bounds are checked here instead, on
+ * every copy, as those helpers do first (page_copy_sane()): [off, off + n)
+ * must lie inside the quantum, or nothing is copied and the kernel warns
+ * once (the callers keep it inside: this is a bug trap, two compares).  A
+ * pipe iterator (before 6.5) gets a copy into its own pages, never a link
+ * to the device's (so never copy_page_to_iter(), which links the page).
+ * kvzalloc() and vmalloc() quanta take the checked copies.
  */
+static __always_inline bool scull_copy_sane(const struct scull_store *st,
+					    unsigned int off, size_t n)
+{
+	return !WARN_ON_ONCE(off > st->quantum || n > st->quantum - off);
+}
+
 static __always_inline size_t scull_copy_to_iter(const struct scull_store *st,
 						 void *quantum,
 						 unsigned int off, size_t n,
@@ -220,6 +230,8 @@ static __always_inline size_t scull_copy_to_iter(const struct scull_store *st,
 {
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_to_iter(quantum + off, n, to);
+	if (!scull_copy_sane(st, off, n))
+		return 0;
 	return _copy_to_iter(quantum + off, n, to);
 }
 
@@ -230,6 +242,8 @@ static __always_inline size_t scull_copy_from_iter(const struct scull_store *st,
 {
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_from_iter(quantum + off, n, from);
+	if (!scull_copy_sane(st, off, n))
+		return 0;
 	return _copy_from_iter(quantum + off, n, from);
 }
 
@@ -519,6 +533,24 @@ static void scull_write_undo(struct scull_store *st, struct scull_qset *qs,
 }
 
 /*
+ * Between two steps of a walk over the store under its lock (SEEK_DATA,
+ * SEEK_HOLE, the NOWAIT write's range check), which a small geometry can
+ * make millions of steps long: once every SCULL_WALK_BATCH steps, give
+ * way, and stop for a fatal signal, as the copies do.
+ */
+#define SCULL_WALK_BATCH	1024
+
+static bool scull_walk_stop(unsigned int *steps)
+{
+	if (++*steps % SCULL_WALK_BATCH)
+		return false;
+	if (fatal_signal_pending(current))
+		return true;
+	cond_resched();
+	return false;
+}
+
+/*
  * Whether every quantum of [@pos, @pos + @count) exists.  A write that must
  * not sleep (IOCB_NOWAIT) goes ahead only then: it stores all its bytes or,
  * having stored none, returns -EAGAIN for a retry that may allocate.
@@ -527,6 +559,7 @@ static bool scull_range_present(struct scull_store *st, loff_t pos,
 				size_t count)
 {
 	struct scull_qset *qs = NULL;
+	unsigned int steps = 0;
 	struct scull_pos p;
 
 	scull_pos_decode(st, pos, &p);
@@ -534,6 +567,8 @@ static bool scull_range_present(struct scull_store *st, loff_t pos,
 		size_t chunk = min_t(size_t, st->quantum - p.off, count);
 
 		if (!scull_qset_find(st, &qs, &p) || !qs->data[p.q])
+			return false;
+		if (scull_walk_stop(&steps))
 			return false;
 		scull_pos_advance(st, &p, chunk);
 		count -= chunk;
@@ -769,12 +804,14 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
  *
  * Data is every quantum ever written, below the size.
  *
- * Return: the offset, or -ENXIO when there is no data from @pos on.
+ * Return: the offset, -ENXIO when there is no data from @pos on, or -EINTR
+ * when a fatal signal stopped a long walk.
  */
 loff_t scull_store_seek_data(struct scull_store *st, loff_t pos)
 {
 	u64 qset_bytes = scull_qset_bytes(st);
 	u64 size = st->size, start = pos;
+	unsigned int steps = 0;
 	struct scull_qset *qs;
 	struct scull_pos p;
 	unsigned long idx;
@@ -782,6 +819,8 @@ loff_t scull_store_seek_data(struct scull_store *st, loff_t pos)
 	lockdep_assert_held(&st->rwsem);
 
 	while (start < size) {
+		if (scull_walk_stop(&steps))
+			return -EINTR;
 		scull_pos_decode(st, start, &p);
 		idx = p.qs;
 		qs = xa_find(&st->index, &idx, ULONG_MAX, XA_PRESENT);
@@ -813,18 +852,22 @@ loff_t scull_store_seek_data(struct scull_store *st, loff_t pos)
  *
  * The end of the data counts as a hole, as for files.
  *
- * Return: the offset, which is at most the size.
+ * Return: the offset, which is at most the size, or -EINTR when a fatal
+ * signal stopped a long walk.
  */
 loff_t scull_store_seek_hole(struct scull_store *st, loff_t pos)
 {
 	u64 qset_bytes = scull_qset_bytes(st);
 	u64 size = st->size, start = pos;
+	unsigned int steps = 0;
 	struct scull_qset *qs;
 	struct scull_pos p;
 
 	lockdep_assert_held(&st->rwsem);
 
 	while (start < size) {
+		if (scull_walk_stop(&steps))
+			return -EINTR;
 		scull_pos_decode(st, start, &p);
 		qs = xa_load(&st->index, p.qs);
 		if (!qs)
