@@ -9,6 +9,7 @@
 #ifndef _SCULL_H
 #define _SCULL_H
 
+#include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -24,6 +25,9 @@
 #include <linux/xarray.h>
 
 #include "uapi/scull.h"
+
+struct pid;
+struct tty_struct;
 
 #define SCULL_NAME		"scull"
 /* scullsingle, sculluid, scullwuid, scullpriv */
@@ -43,6 +47,20 @@ struct scull_qset {
 	struct list_head node;
 	unsigned long index;
 	unsigned int nr_quanta;
+};
+
+/**
+ * struct scull_budget - the bytes of quanta several stores hold together,
+ *	bounded: scullpriv's terminals share one
+ * @used: bytes of the quanta allocated now by the stores that share it;
+ *	charged before a quantum is allocated, given back when it is freed
+ * @max: the most @used may reach; a write that needs a quantum past it
+ *	stops there, as at a store's size limit (-ENOSPC when it stored
+ *	nothing)
+ */
+struct scull_budget {
+	atomic64_t used;
+	u64 max;
 };
 
 /**
@@ -87,6 +105,9 @@ struct scull_qset {
  * @default_qset: the load-time @qset
  * @nr_quanta: quanta allocated
  * @nr_qsets: quantum sets allocated
+ * @budget: shared with other stores, which together may hold at most its
+ *	@max bytes of quanta; NULL (the default) for a store bounded by
+ *	@limit alone.  Set before the first write and never changed.
  *
  * Sets and quanta are allocated zeroed by the first write that touches
  * them; ranges never written are holes and read as zeros.
@@ -112,6 +133,7 @@ struct scull_store {
 	unsigned int default_qset;
 	unsigned long nr_quanta;
 	unsigned long nr_qsets;
+	struct scull_budget *budget;
 };
 
 /**
@@ -222,15 +244,19 @@ struct scull_access {
 
 /**
  * struct scull_priv_store - the private memory device of one terminal
- * @store: its bytes
+ * @store: its bytes, charged to &scull_priv.budget
  * @node: in &scull_priv.terminals
- * @tty: the controlling terminal's device number, the key
+ * @tty: the controlling terminal, with a reference (tty_kref_get()) held
+ *	for as long as this exists; with @session, the key
+ * @session: the session that had @tty as its controlling terminal, with
+ *	a reference (get_pid()) held as long
  * @users: open files; the last one to close frees this
  */
 struct scull_priv_store {
 	struct scull_store store;
 	struct list_head node;
-	dev_t tty;
+	struct tty_struct *tty;
+	struct pid *session;
 	unsigned int users;
 };
 
@@ -241,6 +267,8 @@ struct scull_priv_store {
  *	users; an entry is allocated (GFP_KERNEL) with it held
  * @terminals: the terminals' devices, struct scull_priv_store
  * @nr_terminals: entries in @terminals
+ * @budget: the bytes all the terminals' stores may hold together
+ *	(scull_priv_limit)
  * @cdev: the character device; a child of @device, which it pins
  * @device: the device in /sys/class/scull; its release frees this struct
  */
@@ -248,6 +276,7 @@ struct scull_priv {
 	struct mutex lock;		/* @terminals and their users */
 	struct list_head terminals;
 	unsigned int nr_terminals;
+	struct scull_budget budget;
 	struct cdev cdev;
 	struct device device;
 };
@@ -320,7 +349,7 @@ void scull_pipes_put(void);
 
 /* access.c */
 int scull_access_alloc(dev_t first, unsigned int quantum, unsigned int qset,
-		       loff_t limit, loff_t capacity);
+		       loff_t limit, loff_t capacity, u64 priv_limit);
 int scull_access_add(void);
 void scull_access_del(void);
 void scull_access_put(void);

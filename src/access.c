@@ -8,7 +8,8 @@
  *   sculluid     one user at a time; another user gets -EBUSY
  *   scullwuid    one user at a time; another user waits (-EAGAIN with
  *                O_NONBLOCK)
- *   scullpriv    a private memory device per controlling terminal
+ *   scullpriv    a private memory device per controlling terminal (and
+ *                session), all of them bounded together
  *
  * A user is a kuid_t, compared with uid_eq(): the opener's real or
  * effective uid against the uid of the first open file's opener.
@@ -22,6 +23,7 @@
 #include <linux/fs.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -174,34 +176,68 @@ static const struct file_operations scull_access_fops = {
 };
 
 /*
- * The store of the terminal @tty, made on its first open, with one more
- * user; or an ERR_PTR.
+ * The store of the caller's terminal, made on its first open, with one more
+ * user; or an ERR_PTR.  Takes over the references to @tty and @session: a
+ * new store keeps them, an existing one has its own and they are put.
+ *
+ * The key is the tty_struct and the session, compared as pointers, never
+ * the terminal's number.  A pointer is a safe key because every listed
+ * store holds a reference to both: neither struct is freed while its store
+ * is listed, so no other terminal or session can be allocated at the same
+ * address meanwhile, and a pointer equal to a listed store's is that very
+ * terminal.  A tty_struct lives from the first open of its device to the
+ * last close: release_tty() takes it out of its driver's table and a later
+ * open allocates a new one (tty_init_dev()), even while this reference
+ * delays the old one's freeing.  So a new pty that reuses a number, or a
+ * pts of another devpts instance with the same number, is another struct
+ * and gets a fresh store.  The reference keeps no file open: the number is
+ * given back (devpts_kill_index()) at the last close as usual, and what
+ * stays is the struct, until this store's last close.
+ *
+ * The session is in the key for the terminal whose struct outlives a user:
+ * a line that is hung up (vhangup(), as getty does) and opened by the next
+ * login while a file still holds it keeps its tty_struct, but the next
+ * login is a new session.  Processes with the same controlling terminal
+ * are always of one session, so this splits no terminal's device.
  */
 static struct scull_priv_store *scull_priv_get(struct scull_priv *priv,
-					       dev_t tty)
+					       struct tty_struct *tty,
+					       struct pid *session)
 {
 	struct scull_priv_store *ps;
 
-	if (mutex_lock_interruptible(&priv->lock))
-		return ERR_PTR(-ERESTARTSYS);
+	if (mutex_lock_interruptible(&priv->lock)) {
+		ps = ERR_PTR(-ERESTARTSYS);
+		goto out_put;
+	}
 	list_for_each_entry(ps, &priv->terminals, node) {
-		if (ps->tty == tty)
+		if (ps->tty == tty && ps->session == session)
 			goto out_found;
 	}
 	/* a mutex, not LDD3's spinlock: the allocation may sleep */
 	ps = kzalloc(sizeof(*ps), GFP_KERNEL_ACCOUNT);
 	if (!ps) {
 		mutex_unlock(&priv->lock);
-		return ERR_PTR(-ENOMEM);
+		ps = ERR_PTR(-ENOMEM);
+		goto out_put;
 	}
 	scull_store_init(&ps->store, scull_access_quantum, scull_access_qset,
 			 scull_access_limit, scull_access_capacity);
+	ps->store.budget = &priv->budget;
 	ps->tty = tty;
+	ps->session = session;
+	ps->users = 1;
 	list_add(&ps->node, &priv->terminals);
 	WRITE_ONCE(priv->nr_terminals, priv->nr_terminals + 1);
+	mutex_unlock(&priv->lock);
+	return ps;
+
 out_found:
 	ps->users++;
 	mutex_unlock(&priv->lock);
+out_put:
+	put_pid(session);
+	tty_kref_put(tty);
 	return ps;
 }
 
@@ -224,6 +260,8 @@ static void scull_priv_put(struct scull_priv *priv,
 	down_write(&ps->store.rwsem);
 	scull_store_trim(&ps->store);
 	up_write(&ps->store.rwsem);
+	put_pid(ps->session);
+	tty_kref_put(ps->tty);
 	kfree(ps);
 }
 
@@ -237,16 +275,12 @@ static int scull_priv_open(struct inode *inode, struct file *filp)
 					       cdev);
 	struct scull_priv_store *ps;
 	struct tty_struct *tty;
-	dev_t key;
 	int err;
 
 	tty = get_current_tty();
 	if (!tty)
 		return -ENXIO;
-	key = tty_devnum(tty);
-	tty_kref_put(tty);
-
-	ps = scull_priv_get(priv, key);
+	ps = scull_priv_get(priv, tty, get_task_pid(current, PIDTYPE_SID));
 	if (IS_ERR(ps))
 		return PTR_ERR(ps);
 	err = scull_open_store(filp, &ps->store);
@@ -282,8 +316,24 @@ static ssize_t terminals_show(struct device *device,
 }
 static DEVICE_ATTR_RO(terminals);
 
+/*
+ * /sys/class/scull/scullpriv/used: bytes of quanta the terminals' devices
+ * hold together, at most scull_priv_limit
+ */
+static ssize_t used_show(struct device *device, struct device_attribute *attr,
+			 char *buf)
+{
+	struct scull_priv *priv = container_of(device, struct scull_priv,
+					       device);
+
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&priv->budget.used));
+}
+static DEVICE_ATTR_RO(used);
+
 static struct attribute *scull_priv_attrs[] = {
 	&dev_attr_terminals.attr,
+	&dev_attr_used.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(scull_priv);
@@ -331,7 +381,7 @@ static struct scull_access *scull_access_dev_alloc(dev_t devt,
 	return acc;
 }
 
-static struct scull_priv *scull_priv_dev_alloc(dev_t devt)
+static struct scull_priv *scull_priv_dev_alloc(dev_t devt, u64 limit)
 {
 	struct scull_priv *priv;
 	int err;
@@ -341,6 +391,8 @@ static struct scull_priv *scull_priv_dev_alloc(dev_t devt)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&priv->lock);
 	INIT_LIST_HEAD(&priv->terminals);
+	atomic64_set(&priv->budget.used, 0);
+	priv->budget.max = limit;
 	scull_device_init(&priv->device, &priv->cdev, devt, &scull_priv_fops,
 			  scull_priv_dev_release);
 	priv->device.groups = scull_priv_groups;
@@ -360,13 +412,15 @@ static struct scull_priv *scull_priv_dev_alloc(dev_t devt)
  * @qset: quanta in a quantum set
  * @limit: most bytes a store holds
  * @capacity: 0 for file-like stores, else their fixed size (scull_capacity)
+ * @priv_limit: most bytes of quanta scullpriv's stores hold together
+ *	(scull_priv_limit)
  *
  * On failure what was made stays for scull_access_put() to undo.
  *
  * Return: 0 or a negative errno.
  */
 int scull_access_alloc(dev_t first, unsigned int quantum, unsigned int qset,
-		       loff_t limit, loff_t capacity)
+		       loff_t limit, loff_t capacity, u64 priv_limit)
 {
 	struct scull_access *acc;
 	struct scull_priv *priv;
@@ -382,7 +436,7 @@ int scull_access_alloc(dev_t first, unsigned int quantum, unsigned int qset,
 			return PTR_ERR(acc);
 		scull_access_devs[rule] = acc;
 	}
-	priv = scull_priv_dev_alloc(first + SCULL_ACCESS_NR_RULES);
+	priv = scull_priv_dev_alloc(first + SCULL_ACCESS_NR_RULES, priv_limit);
 	if (IS_ERR(priv))
 		return PTR_ERR(priv);
 	scull_priv_dev = priv;

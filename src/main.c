@@ -154,6 +154,12 @@ module_param_cb(scull_capacity, &scull_param_size_ops, &scull_capacity_range, 04
 MODULE_PARM_DESC(scull_capacity,
 		 "Fixed size of each device, K/M/G allowed, at most scull_size_limit (default 0: file-like, grows with writes)");
 
+static unsigned long long scull_priv_limit = 256ULL << 20;
+static struct scull_param_size scull_priv_limit_range = { &scull_priv_limit, 1 };
+module_param_cb(scull_priv_limit, &scull_param_size_ops, &scull_priv_limit_range, 0444);
+MODULE_PARM_DESC(scull_priv_limit,
+		 "Bytes of quanta all scullpriv devices may hold together, K/M/G allowed (default 256M)");
+
 static unsigned int scull_p_nr_devs = 4;
 static struct scull_param_uint scull_p_nr_devs_range = { &scull_p_nr_devs, 1, SCULL_NR_DEVS_MAX };
 module_param_cb(scull_p_nr_devs, &scull_param_uint_ops, &scull_p_nr_devs_range, 0444);
@@ -394,7 +400,8 @@ static int __init scull_init(void)
 	if (err)
 		goto out_put_pipes;
 	err = scull_access_alloc(access_devt, scull_quantum, scull_qset,
-				 scull_size_limit, scull_capacity);
+				 scull_size_limit, scull_capacity,
+				 scull_priv_limit);
 	if (err)
 		goto out_put_access;
 	err = scull_proc_init(scull_devices, scull_nr_devs);

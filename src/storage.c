@@ -159,6 +159,27 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	st->default_qset = qset;
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
+	st->budget = NULL;
+}
+
+/*
+ * Take @bytes from @budget, if it has them; none is taken when it has not.
+ * Lock-free: stores that share a budget have locks of their own.
+ */
+static bool scull_budget_charge(struct scull_budget *budget, u64 bytes)
+{
+	s64 used = atomic64_read(&budget->used);
+
+	do {
+		if (bytes > budget->max - used)
+			return false;
+	} while (!atomic64_try_cmpxchg(&budget->used, &used, used + bytes));
+	return true;
+}
+
+static void scull_budget_uncharge(struct scull_budget *budget, u64 bytes)
+{
+	WARN_ON_ONCE(atomic64_sub_return(bytes, &budget->used) < 0);
 }
 
 /*
@@ -196,8 +217,15 @@ static bool scull_quantum_is_virt(const struct scull_store *st,
 	       (st->quantum_order > 0 && is_vmalloc_addr(quantum));
 }
 
+/*
+ * Free a quantum, and give its bytes back to the store's budget.  The
+ * geometry cannot change while the store holds a quantum, so @st->quantum
+ * is what was charged for it.
+ */
 static void scull_quantum_free(const struct scull_store *st, void *quantum)
 {
+	if (st->budget)
+		scull_budget_uncharge(st->budget, st->quantum);
 	if (scull_quantum_is_virt(st, quantum))
 		kvfree(quantum);
 	else
@@ -482,7 +510,8 @@ static struct scull_qset *scull_qset_find(struct scull_store *st,
 
 /*
  * The quantum that holds @p, allocated (zeroed) with its set when missing;
- * *@fresh tells whether it was.  Caller holds the lock for writing.
+ * *@fresh tells whether it was.  -ENOSPC when the store's budget has no
+ * room for a missing one.  Caller holds the lock for writing.
  */
 static void *scull_quantum_get(struct scull_store *st,
 			       struct scull_qset **cache,
@@ -501,9 +530,15 @@ static void *scull_quantum_get(struct scull_store *st,
 	quantum = qs->data[p->q];
 	if (quantum)
 		return quantum;
+	/* charged first, so stores sharing the budget never overshoot it */
+	if (st->budget && !scull_budget_charge(st->budget, st->quantum))
+		return ERR_PTR(-ENOSPC);
 	quantum = scull_quantum_alloc(st);
-	if (!quantum)
+	if (!quantum) {
+		if (st->budget)
+			scull_budget_uncharge(st->budget, st->quantum);
 		return ERR_PTR(-ENOMEM);
+	}
 	qs->data[p->q] = quantum;
 	qs->nr_quanta++;
 	st->nr_quanta++;
@@ -747,14 +782,15 @@ static noinline ssize_t scull_store_write_span(struct scull_store *st,
  *
  * Allocates the quantum sets and quanta it needs, zeroed.  Stores all the
  * bytes in one call unless the size limit (or the capacity of a
- * fixed-capacity store), the source faulting, a failed
+ * fixed-capacity store), the store's budget (a quantum it has no room
+ * for), the source faulting, a failed
  * allocation or the task being killed stops it; the size then grows only
  * by the bytes stored, and what was allocated for no byte is freed again.
  * With @nowait it stores everything or nothing: when anything would have
  * to be allocated it returns -EAGAIN at once.
  *
  * Return: bytes stored, or when none were: -ENOSPC at or past the limit
- * (the capacity),
+ * (the capacity) or with the budget spent,
  * -EFAULT, -ENOMEM or -EAGAIN.
  */
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,

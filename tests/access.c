@@ -14,7 +14,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -449,4 +451,317 @@ TEST(priv_needs_a_terminal)
 	}
 	join_ok(pid);
 	ASSERT_EQ(0, priv_terminals());
+}
+
+static const char priv_secret[] = "first-session-secret";
+
+/*
+ * In a child: close every file but @keep1 and @keep2, so it holds no
+ * terminal's master nor another child's pipe (an end of file must come
+ * when the test closes its end).
+ */
+static void close_all_but(int keep1, int keep2)
+{
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != keep1 && fd != keep2)
+			close(fd);
+}
+
+/*
+ * In a new session whose controlling terminal is @slave: /dev/scullpriv
+ * must be a fresh device, empty, while the first session's (the
+ * secret's) still lives: two devices.  @rdev is the first terminal's
+ * device number, which @slave's must equal (the number today's key was).
+ */
+static void priv_fresh_session(const char *slave, dev_t rdev)
+{
+	struct stat st;
+	char buf[32];
+	pid_t pid;
+	int t, fd;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		ASSERT_OK(setsid());
+		t = ASSERT_OK(open(slave, O_RDWR));	/* becomes the ctty */
+		ASSERT_OK(fstat(t, &st));
+		ASSERT_EQ((long long)rdev, (long long)st.st_rdev);
+		fd = ASSERT_OK(open(PRIV, O_RDWR));
+		ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
+		ASSERT_EQ(0, pread(fd, buf, sizeof(buf), 0));
+		ASSERT_EQ(2, priv_terminals());
+		_exit(0);
+	}
+	join_ok(pid);
+}
+
+/*
+ * The first session: writes the secret from the terminal @slave, hangs
+ * the terminal up when @hangup (vhangup(), as getty does before the next
+ * login), closes it, says so on @ready, then keeps the device (and ignores
+ * the SIGHUP of its terminal's hangup) until @go, and finds the secret
+ * still there.
+ */
+static pid_t priv_keeper_start(const char *slave, int hangup, int ready[2],
+			       int go[2])
+{
+	char buf[sizeof(priv_secret)], c;
+	pid_t pid;
+	int t, fd;
+
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		close_all_but(ready[1], go[0]);
+		signal(SIGHUP, SIG_IGN);
+		ASSERT_OK(setsid());
+		t = ASSERT_OK(open(slave, O_RDWR));
+		fd = ASSERT_OK(open(PRIV, O_RDWR));
+		write_exact(fd, priv_secret, sizeof(priv_secret));
+		if (hangup)
+			ASSERT_OK(vhangup());
+		close(t);
+		ASSERT_EQ(1, write(ready[1], "r", 1));
+		ASSERT_EQ(1, read(go[0], &c, 1));
+		pread_exact(fd, buf, sizeof(buf), 0);
+		ASSERT_MEM_EQ(priv_secret, buf, sizeof(buf));
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) != 1)
+		FAIL("the first session never wrote its secret");
+	close(ready[0]);
+	return pid;
+}
+
+static void priv_keeper_stop(pid_t pid, int go[2])
+{
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	close(go[1]);
+	join_ok(pid);
+	ASSERT_EQ(0, priv_terminals());
+}
+
+/*
+ * A pseudo-terminal closed while a file of its device stays open, and a
+ * new one that gets the same number (the same device number, /dev/pts/N):
+ * a new terminal, with a fresh device that does not show the secret.
+ */
+TEST(priv_reused_pty_number_is_a_new_terminal)
+{
+	char slave[64], slave2[64];
+	int m, ready[2], go[2];
+	struct stat st;
+	pid_t keeper;
+
+	m = pty_new(slave, sizeof(slave));
+	ASSERT_OK(stat(slave, &st));
+	keeper = priv_keeper_start(slave, 0, ready, go);
+	ASSERT_EQ(1, priv_terminals());
+	/* the last file of the pty: its number is free again */
+	close(m);
+	m = pty_new(slave2, sizeof(slave2));
+	ASSERT_STR_EQ(slave, slave2);
+	priv_fresh_session(slave2, st.st_rdev);
+	priv_keeper_stop(keeper, go);
+	close(m);
+}
+
+/*
+ * A pts of another devpts instance (a container's) has the same number as
+ * one of the first instance: in a mount namespace of its own, a new devpts
+ * instance over /dev/pts, whose pty of the same index is a new terminal.
+ */
+TEST(priv_other_devpts_instance_is_a_new_terminal)
+{
+	int m, ready[2], go[2], idx;
+	char slave[64];
+	struct stat st;
+	pid_t keeper, pid;
+
+	m = pty_new(slave, sizeof(slave));
+	ASSERT_OK(stat(slave, &st));
+	ASSERT_EQ(1, sscanf(slave, "/dev/pts/%d", &idx));
+	keeper = priv_keeper_start(slave, 0, ready, go);
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		int n = -1, unlock = 0, pm;
+
+		ASSERT_OK(unshare(CLONE_NEWNS));
+		ASSERT_OK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+		ASSERT_OK(mount("devpts", "/dev/pts", "devpts", 0,
+				"newinstance,ptmxmode=0666,mode=0620"));
+		/* masters until one has the same index; they stay open */
+		while (n < idx) {
+			pm = ASSERT_OK(open("/dev/pts/ptmx", O_RDWR | O_NOCTTY));
+			ASSERT_OK(ioctl(pm, TIOCGPTN, &n));
+			ASSERT_OK(ioctl(pm, TIOCSPTLCK, &unlock));
+		}
+		ASSERT_EQ(idx, n);
+		priv_fresh_session(slave, st.st_rdev);
+		_exit(0);
+	}
+	join_ok(pid);
+	priv_keeper_stop(keeper, go);
+	close(m);
+}
+
+/*
+ * A terminal hung up (vhangup(), as getty does before the next login) and
+ * opened by a new session while a file still holds it open: the same
+ * tty_struct, but the next user's device is a fresh one.
+ */
+TEST(priv_new_session_after_hangup_is_new)
+{
+	int m, t, ready[2], go[2];
+	char slave[64];
+	struct stat st;
+	pid_t keeper;
+
+	m = pty_new(slave, sizeof(slave));
+	ASSERT_OK(stat(slave, &st));
+	/* holds the terminal open across the hangup, as getty does */
+	t = ASSERT_OK(open(slave, O_RDWR | O_NOCTTY));
+	keeper = priv_keeper_start(slave, 1, ready, go);
+	priv_fresh_session(slave, st.st_rdev);
+	priv_keeper_stop(keeper, go);
+	close(t);
+	close(m);
+}
+
+/*
+ * A session of its own on a new pseudo-terminal, in a child that holds
+ * /dev/scullpriv open and writes to it when asked (term_call()).
+ */
+struct term {
+	int master;
+	pid_t pid;
+	int cmd;	/* to the child: a byte count, > 0 appends, < 0 rewrites */
+	int reply;	/* from it: what write() returned, or -errno */
+};
+
+static long long term_call(struct term *t, long long len)
+{
+	long long ret;
+
+	ASSERT_EQ((ssize_t)sizeof(len), write(t->cmd, &len, sizeof(len)));
+	if (read(t->reply, &ret, sizeof(ret)) != sizeof(ret))
+		FAIL("the session on pty %d died", t->master);
+	return ret;
+}
+
+static void term_start(struct term *t)
+{
+	int cmd[2], reply[2];
+	char slave[64];
+	long long ret;
+
+	t->master = pty_new(slave, sizeof(slave));
+	ASSERT_OK(pipe(cmd));
+	ASSERT_OK(pipe(reply));
+	fflush(stdout);
+	t->pid = fork();
+	if (!t->pid) {
+		static char buf[1 << 20];
+		long long len;
+		int fd;
+
+		close_all_but(cmd[0], reply[1]);
+		ASSERT_OK(setsid());
+		ASSERT_OK(open(slave, O_RDWR));	/* becomes the ctty */
+		fd = ASSERT_OK(open(PRIV, O_RDWR));
+		memset(buf, 0x5a, sizeof(buf));
+		ret = 0;
+		ASSERT_EQ(8, write(reply[1], &ret, sizeof(ret)));
+		while (read(cmd[0], &len, sizeof(len)) == sizeof(len)) {
+			if (len > 0)
+				ret = write(fd, buf, len);
+			else
+				ret = pwrite(fd, buf, -len, 0);
+			if (ret < 0)
+				ret = -errno;
+			ASSERT_EQ(8, write(reply[1], &ret, sizeof(ret)));
+		}
+		_exit(0);
+	}
+	close(cmd[0]);
+	close(reply[1]);
+	t->cmd = cmd[1];
+	t->reply = reply[0];
+	/* it has the device open */
+	if (read(t->reply, &ret, sizeof(ret)) != sizeof(ret))
+		FAIL("the session on %s never opened %s", slave, PRIV);
+	ASSERT_EQ(0, ret);
+}
+
+/* Its device closed with the session: the terminal's store is freed. */
+static void term_stop(struct term *t)
+{
+	close(t->cmd);
+	join_ok(t->pid);
+	close(t->reply);
+	close(t->master);
+}
+
+static long long priv_used(void)
+{
+	return read_ll("/sys/class/scull/scullpriv/used");
+}
+
+/*
+ * scull_priv_limit bounds the quanta of every terminal's device together:
+ * a write that needs a quantum past it stores what fits, the next gets
+ * ENOSPC, whichever terminal writes; rewriting stored bytes needs no room;
+ * a terminal's last close gives its quanta back.  The memory devices are
+ * not bound by it.
+ */
+TEST(priv_limit_bounds_all_terminals)
+{
+	static char scull0_bytes[65536];
+	struct term t[3];
+	int fd, i;
+
+	/* ten quanta of 4 KiB */
+	ASSERT_EQ(0, scull_reload("scull_priv_limit=40K"));
+	ASSERT_EQ(40960, read_ll("/sys/module/scull/parameters/scull_priv_limit"));
+	for (i = 0; i < 3; i++)
+		term_start(&t[i]);
+	ASSERT_EQ(3, priv_terminals());
+	ASSERT_EQ(0, priv_used());
+	ASSERT_EQ(16384, term_call(&t[0], 16384));
+	ASSERT_EQ(16384, term_call(&t[1], 16384));
+	ASSERT_EQ(32768, priv_used());
+	/* two quanta left: a short write, then ENOSPC */
+	ASSERT_EQ(8192, term_call(&t[2], 16384));
+	ASSERT_EQ(40960, priv_used());
+	ASSERT_EQ(-ENOSPC, term_call(&t[2], 1));
+	ASSERT_EQ(-ENOSPC, term_call(&t[0], 4096));
+	ASSERT_EQ(-ENOSPC, term_call(&t[1], 1));
+	/* what is stored can be rewritten */
+	ASSERT_EQ(16384, term_call(&t[0], -16384));
+	ASSERT_EQ(40960, priv_used());
+
+	/* a memory device is bound by its own limit only */
+	fd = dev_open(0, O_WRONLY);
+	write_exact(fd, scull0_bytes, sizeof(scull0_bytes));
+	close(fd);
+
+	/* the first terminal goes: its four quanta are free again */
+	term_stop(&t[0]);
+	ASSERT_EQ(2, priv_terminals());
+	ASSERT_EQ(24576, priv_used());
+	ASSERT_EQ(16384, term_call(&t[2], 16384));
+	ASSERT_EQ(40960, priv_used());
+	ASSERT_EQ(-ENOSPC, term_call(&t[2], 1));
+	term_stop(&t[1]);
+	term_stop(&t[2]);
+	ASSERT_EQ(0, priv_terminals());
+	ASSERT_EQ(0, priv_used());
 }

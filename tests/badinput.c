@@ -385,6 +385,8 @@ static const struct bad_param bad_params[] = {
 	/* the pipes and the four access-controlled devices need minors too */
 	{ "scull_minor=1048565", "scull: invalid scull_minor=1048565 with scull_nr_devs=4 and scull_p_nr_devs=4: 12 minors from there end past 1048575" },
 	{ "scull_minor=1048100 scull_nr_devs=256 scull_p_nr_devs=256", "scull: invalid scull_minor=1048100 with scull_nr_devs=256 and scull_p_nr_devs=256: 516 minors from there end past 1048575" },
+	{ "scull_priv_limit=0", "scull: invalid scull_priv_limit=0: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
+	{ "scull_priv_limit=12Q", "scull: invalid scull_priv_limit=12Q: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
 	{ "scull_p_nr_devs=0", "scull: invalid scull_p_nr_devs=0: expected an integer from 1 to 256" },
 	{ "scull_p_nr_devs=257", "scull: invalid scull_p_nr_devs=257: expected an integer from 1 to 256" },
 	{ "scull_p_buffer=0", "scull: invalid scull_p_buffer=0: expected an integer from 1 to 1048576" },

@@ -153,7 +153,8 @@ TEST(module_parameters)
 	} params[] = {
 		{ "scull_major", 0 }, { "scull_minor", 0 }, { "scull_nr_devs", 4 },
 		{ "scull_quantum", 4096 }, { "scull_qset", 512 },
-		{ "scull_size_limit", 268435456 }, { "scull_p_nr_devs", 4 },
+		{ "scull_size_limit", 268435456 },
+		{ "scull_priv_limit", 268435456 }, { "scull_p_nr_devs", 4 },
 		{ "scull_p_buffer", 4000 },
 	};
 	char path[128];
@@ -182,7 +183,7 @@ TEST(modinfo_describes_module)
 	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | cut -d: -f1"));
 	ASSERT_STR_EQ("scull_major\nscull_minor\nscull_nr_devs\nscull_quantum\n"
 		      "scull_qset\nscull_size_limit\nscull_capacity\n"
-		      "scull_p_nr_devs\nscull_p_buffer\n", out);
+		      "scull_priv_limit\nscull_p_nr_devs\nscull_p_buffer\n", out);
 	/* every parameter states its default */
 	ASSERT_EQ(1, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | grep -vc default"));
 	ASSERT_STR_EQ("0\n", out);

@@ -306,7 +306,7 @@ TEST_LONG(load_refuses_unknown_parameter, SCULL_TEST_DEFAULT_TIMEOUT)
 	ASSERT_EQ(1, run_sh(out, sizeof(out), SCULL_DIR "/scull_load scull_quantm=100"));
 	ASSERT_STR_EQ("scull_load: unknown parameter 'scull_quantm' (known: scull_major "
 		      "scull_minor scull_nr_devs scull_quantum scull_qset scull_size_limit "
-		      "scull_capacity scull_p_nr_devs scull_p_buffer)\n", out);
+		      "scull_capacity scull_priv_limit scull_p_nr_devs scull_p_buffer)\n", out);
 	nothing_registered();
 }
 

@@ -571,6 +571,7 @@ static int scull_has_defaults(void)
 		{ "scull_qset", SCULL_QSET },
 		{ "scull_size_limit", SCULL_LIMIT },
 		{ "scull_capacity", 0 },
+		{ "scull_priv_limit", SCULL_PRIV_LIMIT },
 		{ "scull_p_nr_devs", SCULL_P_NR_DEVS },
 		{ "scull_p_buffer", SCULL_P_BUFFER },
 	};

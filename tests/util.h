@@ -17,6 +17,8 @@
 #define SCULL_QUANTUM		4096
 #define SCULL_QSET		512
 #define SCULL_LIMIT		(256LL << 20)
+/* bytes of quanta all of scullpriv's devices hold together */
+#define SCULL_PRIV_LIMIT	(256LL << 20)
 #define SCULL_GROUP		"scull"
 #define SCULL_MODE		0660
 #define SCULL_P_NR_DEVS		4
