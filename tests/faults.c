@@ -377,6 +377,10 @@ static void write_case_run(const struct write_case *c)
 			     c->name, k, n, c->len);
 		if (n >= 0 && n > c->len)
 			FAIL("%s, k=%u: write returned %zd of %lld", c->name, k, n, c->len);
+		/* a write of len > 0 stores a byte or fails: 0 is neither */
+		if (!n)
+			FAIL("%s, k=%u: write returned 0 of %lld%s", c->name, k, c->len,
+			     hit ? " after an injected failure, expected -1 (ENOMEM) or a partial count" : "");
 		if (n > 0)
 			model_add(&m, off, n, 7);
 		/* the file position moved by exactly what was stored */
@@ -393,8 +397,8 @@ static void write_case_run(const struct write_case *c)
 		}
 		if (n < 0)
 			t.enomem++;
-		else if (n < c->len)
-			t.partial++;
+		else if (n > 0 && n < c->len)
+			t.partial++;	/* 0 < n < len: n = 0 failed above */
 		else
 			t.absorbed++;
 		/* still usable: the same write, without a failure, stores all */

@@ -144,3 +144,53 @@ TEST(write_that_faults_inside_a_quantum_keeps_what_arrived)
 	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 1000), EBUSY);
 	close(fd);
 }
+
+/*
+ * The tests above read the driver's own counters, which a quantum that was
+ * never freed would not show (nor would kmemleak: quanta are pages, not
+ * slab objects).  The memory cgroup does: 512 writes from NULL, each at a
+ * quantum that does not exist yet (quanta 1 to 32 of sets 0 to 15; set 0
+ * already holds quantum 0, and its table reaches set 15), each allocating
+ * a quantum and, past set 0, a set, and freeing them again.  The kernel
+ * memory charged must come back to what it was, the slab bytes exactly.
+ */
+#define UNDO_SETS	16
+#define UNDO_QUANTA	32
+
+static void faulting_writes(int fd, void *arg)
+{
+	void *volatile null_buf = NULL;
+	off_t set = (off_t)SCULL_QUANTUM * SCULL_QSET;
+	int s, q;
+
+	(void)arg;
+	for (q = 1; q <= UNDO_QUANTA; q++)
+		for (s = 0; s < UNDO_SETS; s++)
+			ASSERT_ERRNO(pwrite(fd, null_buf, SCULL_QUANTUM,
+					    s * set + q * SCULL_QUANTUM), EFAULT);
+}
+
+static void nothing(void)
+{
+}
+
+TEST(failed_writes_give_back_every_page)
+{
+	long long page = sysconf(_SC_PAGESIZE);
+	struct memcg_use use[3];
+	char lines[4096];
+	int fd = dev_open(0, O_RDWR);
+
+	write_exact(fd, "q", 1);
+	memcg_run(0, faulting_writes, NULL, nothing, use);
+	ASSERT_EQ(0, use[1].slab - use[0].slab);
+	/* a page either way is the noise memcg_check() allows */
+	if (llabs(use[1].kernel - use[0].kernel) > page)
+		FAIL("kernel memory after %d failed writes: expected what it was before (%lld bytes), seen %lld",
+		     UNDO_SETS * UNDO_QUANTA, use[0].kernel, use[1].kernel);
+	ASSERT_EQ(0, use[2].slab - use[0].slab);
+	proc_lines(0, lines, sizeof(lines));
+	ASSERT_STR_EQ("Device 0: qset 512, q 4096, sz 1, limit 268435456, quanta 1\n"
+		      "  qset 0: 1 quanta\n", lines);
+	close(fd);
+}

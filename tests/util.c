@@ -712,19 +712,17 @@ static void memcg_read(struct memcg_use *u)
 		FAIL(CGROUP_ROOT "/" MEMCG_TEST "/memory.stat lacks kernel or slab");
 }
 
-/* The writer's side of memcg_store(): each step waits for a byte on in. */
-static void memcg_writer(int minor, size_t len, int in, int out)
+/* The writer's side of memcg_run(): each step waits for a byte on in. */
+static void memcg_writer(int minor, void (*work)(int fd, void *arg), void *arg,
+			 int in, int out)
 {
-	size_t chunk = 1 << 20, done;
-	char *buf = xmalloc(chunk), c;
 	int fd = dev_open(minor, O_RDWR);
+	char c;
 
 	cgroup_join(MEMCG_TEST);
-	memset(buf, 0x5a, chunk);
 	if (write(out, "r", 1) != 1 || read(in, &c, 1) != 1)
 		_exit(1);
-	for (done = 0; done < len; done += chunk)
-		write_exact(fd, buf, len - done < chunk ? len - done : chunk);
+	work(fd, arg);
 	if (write(out, "w", 1) != 1 || read(in, &c, 1) != 1)
 		_exit(1);
 	close(fd);
@@ -744,8 +742,8 @@ static void memcg_step(int in, int out, char expect)
 		FAIL("the writer stopped before step '%c'", expect);
 }
 
-void memcg_store(int minor, size_t len, void (*undo)(void),
-		 struct memcg_use use[3])
+void memcg_run(int minor, void (*work)(int fd, void *arg), void *arg,
+	       void (*undo)(void), struct memcg_use use[3])
 {
 	int to[2], from[2], status, i, cpu;
 	cpu_set_t all, one;
@@ -775,7 +773,7 @@ void memcg_store(int minor, size_t len, void (*undo)(void),
 	if (pid < 0)
 		FAIL("fork: %s", strerror(errno));
 	if (!pid)
-		memcg_writer(minor, len, to[0], from[1]);
+		memcg_writer(minor, work, arg, to[0], from[1]);
 	if (read(from[0], &status, 1) != 1)
 		FAIL("the writer did not start");
 	memcg_read(&use[0]);
@@ -801,6 +799,30 @@ void memcg_store(int minor, size_t len, void (*undo)(void),
 	scull_diag("memory cgroup kernel/slab bytes: before %lld/%lld, stored %lld/%lld, after %lld/%lld",
 		   use[0].kernel, use[0].slab, use[1].kernel, use[1].slab,
 		   use[2].kernel, use[2].slab);
+}
+
+/*
+ * memcg_store()'s work: len bytes of 0x5a from offset 0, 1 MiB a call, from
+ * a buffer filled before the writer forks (it touches no new page of its
+ * own, so no page table is charged to the cgroup).
+ */
+static char store_buf[1 << 20];
+
+static void store_5a(int fd, void *arg)
+{
+	char *buf = store_buf;
+	size_t len = *(size_t *)arg, done;
+
+	for (done = 0; done < len; done += sizeof(store_buf))
+		write_exact(fd, buf, len - done < sizeof(store_buf) ?
+			    len - done : sizeof(store_buf));
+}
+
+void memcg_store(int minor, size_t len, void (*undo)(void),
+		 struct memcg_use use[3])
+{
+	memset(store_buf, 0x5a, sizeof(store_buf));
+	memcg_run(minor, store_5a, &len, undo, use);
 }
 
 /*

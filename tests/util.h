@@ -144,14 +144,18 @@ struct memcg_use {
 };
 
 /*
- * Store len bytes (0x5a) from offset 0 of a device, written by a process
- * that sits in a memory cgroup of its own and does nothing else meanwhile
- * (it opened the device before joining, so only scull's allocations are
- * charged there).  Measures the cgroup before, with the data stored, and
- * after undo() has run in this process with the writer's file closed: use[0],
- * use[1], use[2].  For the "after" figure it waits up to 2 s for frees that
- * the kernel defers (RCU), and until it equals use[0] when it does.
+ * Run work(fd, arg) on a device opened read-write, in a process that sits
+ * in a memory cgroup of its own and does nothing else meanwhile (it opened
+ * the device before joining, so only scull's allocations are charged
+ * there).  Measures the cgroup before, after work with the file still open,
+ * and after undo() has run in this process with the worker's file closed:
+ * use[0], use[1], use[2].  For the "after" figure it waits up to 2 s for
+ * frees that the kernel defers (RCU), and until it equals use[0] when it
+ * does.
  */
+void memcg_run(int minor, void (*work)(int fd, void *arg), void *arg,
+	       void (*undo)(void), struct memcg_use use[3]);
+/* memcg_run() storing len bytes (0x5a) from offset 0 of the device. */
 void memcg_store(int minor, size_t len, void (*undo)(void),
 		 struct memcg_use use[3]);
 /*

@@ -56,6 +56,11 @@ if [ "$rc" -ne 0 ] || grep -qiE 'warning:' "$out/build.log"; then
 	die "building scull.ko for $KVER failed or warned (log: $out/build.log)"
 fi
 cp "$src/scull.ko" "$out/scull.ko"
-# the KUnit suite's module, built where the kernel has KUnit
-rm -f "$out/scull_kunit.ko"
-[ ! -f "$src/scull_kunit.ko" ] || cp "$src/scull_kunit.ko" "$out/scull_kunit.ko"
+# the KUnit suite's module, built where the kernel has KUnit, and the
+# number of cases its source declares (tools/guest/kunit.sh expects that
+# many results)
+rm -f "$out/scull_kunit.ko" "$out/scull_kunit.cases"
+if [ -f "$src/scull_kunit.ko" ]; then
+	cp "$src/scull_kunit.ko" "$out/scull_kunit.ko"
+	grep -c '^[[:space:]]*KUNIT_CASE(' "$src/src/storage_kunit.c" >"$out/scull_kunit.cases" || true
+fi

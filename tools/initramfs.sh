@@ -249,7 +249,10 @@ install -m 0644 "$MODULE" "$r/opt/scull/scull.ko"
 install -m 0644 "$MODULE" "$r/usr/lib/modules/$KVER/updates/scull.ko"
 # the storage layer's KUnit suite, where the kernel has KUnit
 kunit=$(dirname "$MODULE")/scull_kunit.ko
-[ ! -f "$kunit" ] || install -m 0644 "$kunit" "$r/opt/scull/scull_kunit.ko"
+if [ -f "$kunit" ]; then
+	install -m 0644 "$kunit" "$r/opt/scull/scull_kunit.ko"
+	install -m 0644 "${kunit%.ko}.cases" "$r/opt/scull/scull_kunit.cases"
+fi
 cp -r "$SCULL_ROOT/udev" "$SCULL_ROOT/fio" "$r/opt/scull/"
 install -m 0644 "$SCULL_ROOT"/udev/*.rules "$r/usr/lib/udev/rules.d/"
 cp -r "$TESTBIN"/. "$r/opt/scull/tests/"

@@ -11,14 +11,29 @@ cd /opt/scull || exit 1
 . guest/ktap.sh
 set -f
 
-# The programs with at least one selected test.
+# Every program must list at least one test: one that lists none (its
+# binary missing, a library the guest lacks) is a failure of its own, never
+# a program left out of the plan.  Then the programs with at least one
+# selected test.
+broken=
+selected=
 # shellcheck disable=SC2086  # TESTS is a list of patterns
-selected=$(for prog in $PROGS; do
-	[ -z "$(./tests/"$prog" --list $TESTS)" ] || echo "$prog"
-done)
+for prog in $PROGS; do
+	if [ -z "$(./tests/"$prog" --list 2>/dev/null)" ]; then
+		broken="$broken $prog"
+	elif [ -n "$(./tests/"$prog" --list $TESTS)" ]; then
+		selected="$selected $prog"
+	fi
+done
+# a program that lists no test: its result, with what running it says
+list_failed() {
+	list_out=$(./tests/"$1" --list 2>&1)
+	printf '%s\n' "$list_out" "(exit status $?)" | ktap_nest
+	ktap_test_fail "$1" "--list printed no test"
+}
 
 ktap_print_header
-if [ -z "$selected" ]; then
+if [ -z "$selected" ] && [ -z "$broken" ]; then
 	echo "# TESTS='$TESTS' selects no test of: $PROGS"
 	ktap_set_plan 1
 	ktap_test_fail guest.tests_selected "no test selected"
@@ -47,7 +62,11 @@ fi
 # shown only when it fails; not with TESTS= (a subset)
 demo=1
 [ -z "$TESTS" ] || demo=0
-ktap_set_plan $(($(echo "$selected" | wc -l) + 2 + kmemleak + kunit + demo))
+# shellcheck disable=SC2086  # lists of names
+ktap_set_plan $(($(set -- $selected $broken && echo $#) + 2 + kmemleak + kunit + demo))
+for prog in $broken; do
+	list_failed "$prog"
+done
 [ "$kmemleak" -eq 0 ] || kmemleak_start
 ktap_test_result guest.scull_load ./scull_load
 [ "$kunit" -eq 0 ] || ktap_run_prog kunit sh guest/kunit.sh

@@ -4,12 +4,16 @@
 # The storage layer's KUnit suite (src/storage_kunit.c, scull_kunit.ko,
 # built against kernels with KUnit: the sanitizer kernel), run as a test
 # program: loading the module runs the suite; its results, read from
-# debugfs, come out as this program's TAP, one line per KUnit case.
+# debugfs, come out as this program's TAP, one line per KUnit case and
+# one for the suite (tools/guest/kunit-tap.sh), against the number of
+# cases the source declares (scull_kunit.cases, written at build time).
 cd /opt/scull || exit 1
 # shellcheck source=tools/guest/ktap.sh
 . guest/ktap.sh
+# shellcheck source=tools/guest/kunit-tap.sh
+. guest/kunit-tap.sh
 
-results=/sys/kernel/debug/kunit/scull_storage/results
+results=/tmp/kunit.results
 ktap_print_header
 if ! insmod scull_kunit.ko; then
 	ktap_set_plan 1
@@ -17,21 +21,7 @@ if ! insmod scull_kunit.ko; then
 	ktap_finished
 	exit
 fi
-# the cases' own lines: "    ok 1 - name" (the suite's line is not indented)
-cases=/tmp/kunit.cases
-grep -E '^[[:space:]]+(not )?ok [0-9]+ ' "$results" >"$cases"
-sed 's/^/# /' "$results"
+rm -f "$results"
+cp /sys/kernel/debug/kunit/scull_storage/results "$results"
 rmmod scull_kunit
-ktap_set_plan "$(grep -c . "$cases")"
-while read -r ok rest; do
-	[ "$ok" = ok ] || rest=${rest#ok }
-	rest=${rest#* }
-	rest=${rest#- }
-	name=${rest%% *}
-	case "$ok:$rest" in
-	not:*) ktap_test_fail "kunit.$name" ;;
-	*"# SKIP"*) ktap_test_skip "kunit.$name" "${rest#*# SKIP }" ;;
-	*) ktap_test_pass "kunit.$name" ;;
-	esac
-done <"$cases"
-ktap_finished
+kunit_tap scull_storage "$results" "$(cat scull_kunit.cases)"
