@@ -182,7 +182,7 @@ static struct scull_priv_store *scull_priv_get(struct scull_priv *priv,
 {
 	struct scull_priv_store *ps;
 
-	if (mutex_lock_interruptible(&priv->lock))
+	if (mutex_lock_killable(&priv->lock))
 		return ERR_PTR(-ERESTARTSYS);
 	list_for_each_entry(ps, &priv->terminals, node) {
 		if (ps->tty == tty)

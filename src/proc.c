@@ -25,7 +25,7 @@ static int scull_proc_show_dev(struct seq_file *m, struct scull_dev *dev)
 	struct scull_qset *qs;
 	unsigned long shown = 0;
 
-	if (down_read_interruptible(&st->rwsem))
+	if (down_read_killable(&st->rwsem))
 		return -ERESTARTSYS;
 	seq_printf(m, "Device %u: qset %u, q %u, sz %lld, limit %lld, quanta %lu\n",
 		   dev->index, st->qset, st->quantum, st->size, st->limit,
