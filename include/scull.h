@@ -69,7 +69,8 @@ struct scull_budget {
  *	exclusively.  It protects every field below.  Only @quantum and
  *	@qset, single words written with WRITE_ONCE(), are also read without
  *	it (sysfs, the get and query ioctls); a 64-bit @size could tear on a
- *	32-bit kernel, so it never is.
+ *	32-bit kernel, so it never is.  Every wait for it is killable: as
+ *	for a regular file, only a fatal signal ends one (never -EINTR).
  * @qsets: the quantum sets, ordered by index, as in LDD3
  * @index: the same sets by index: the ordered walks (the seeks, a new
  *	set's place in @qsets) and the lookups past @table_len, which take

@@ -206,7 +206,7 @@ static struct scull_priv_store *scull_priv_get(struct scull_priv *priv,
 {
 	struct scull_priv_store *ps;
 
-	if (mutex_lock_interruptible(&priv->lock)) {
+	if (mutex_lock_killable(&priv->lock)) {
 		ps = ERR_PTR(-ERESTARTSYS);
 		goto out_put;
 	}

@@ -74,7 +74,11 @@ static int scull_open(struct inode *inode, struct file *filp)
 	return scull_open_store(filp, &dev->store);
 }
 
-/* Read at *@ppos and advance it.  With @nowait, never sleep on the lock. */
+/*
+ * Read at *@ppos and advance it.  With @nowait, never sleep on the lock.
+ * The wait for the lock is killable, not interruptible: as for a regular
+ * file, a handled signal never makes a read fail with -EINTR.
+ */
 static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 			     loff_t *ppos, bool nowait)
 {
@@ -83,7 +87,7 @@ static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 	if (nowait) {
 		if (!down_read_trylock(&st->rwsem))
 			return -EAGAIN;
-	} else if (down_read_interruptible(&st->rwsem)) {
+	} else if (down_read_killable(&st->rwsem)) {
 		return -ERESTARTSYS;
 	}
 	ret = scull_store_read(st, to, *ppos);
@@ -156,7 +160,7 @@ static loff_t scull_seek_data_hole(struct scull_store *st, loff_t off,
 {
 	loff_t pos;
 
-	if (down_read_interruptible(&st->rwsem))
+	if (down_read_killable(&st->rwsem))
 		return -ERESTARTSYS;
 	if (off < 0 || off >= st->size)
 		pos = -ENXIO;

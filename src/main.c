@@ -12,12 +12,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cdev.h>
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/wait_bit.h>
@@ -91,8 +93,14 @@ MODULE_PARM_DESC(scull_qset, "Quanta in a quantum set (default 512, at most 6553
 
 /**
  * scull_parse_size() - a byte count with an optional K, M or G suffix
- * @val: the text (64K, 256M, 2G, memparse() style); a newline may end it
- * @n: the value
+ * @val: the text (64K, 256M, 2G; memparse()'s syntax: decimal, 0x hex or 0
+ *	octal, then one of K, M, G, T, P, E in either case); a newline may
+ *	end it
+ * @n: the value, set only on success
+ *
+ * memparse() wraps silently: its digits past 2^64 and its suffix's shift
+ * (16E is 0, 18446744073709551617 is 1).  Here the digits go to kstrtoull(),
+ * which refuses an overflow, and the shift to check_shl_overflow().
  *
  * Return: 0, or -EINVAL when @val is not such a count or is above
  * LLONG_MAX, on every kernel (a 32-bit kernel's geometry may allow less,
@@ -100,13 +108,38 @@ MODULE_PARM_DESC(scull_qset, "Quanta in a quantum set (default 512, at most 6553
  */
 int scull_parse_size(const char *val, unsigned long long *n)
 {
-	char *end;
+	static const char suffixes[] = "KMGTPE";
+	char digits[24];	/* 2^64 has 20 decimal, 22 octal digits */
+	const char *end = val, *suffix;
+	unsigned int shift = 0;
+	unsigned long long v;
+	size_t len;
 
-	*n = memparse(val, &end);
+	if (end[0] == '0' && (end[1] == 'x' || end[1] == 'X')) {
+		end += 2;
+		while (isxdigit(*end))
+			end++;
+	} else {
+		while (isdigit(*end))
+			end++;
+	}
+	len = end - val;
+	if (!len || len >= sizeof(digits))
+		return -EINVAL;
+	memcpy(digits, val, len);
+	digits[len] = '\0';
+	if (kstrtoull(digits, 0, &v))
+		return -EINVAL;
+	suffix = *end ? strchr(suffixes, toupper(*end)) : NULL;
+	if (suffix) {
+		shift = 10 * (suffix - suffixes + 1);
+		end++;
+	}
 	if (*end == '\n')
 		end++;
-	if (end == val || *end || *n > LLONG_MAX)
+	if (*end || check_shl_overflow(v, shift, &v) || v > LLONG_MAX)
 		return -EINVAL;
+	*n = v;
 	return 0;
 }
 

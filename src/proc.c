@@ -6,6 +6,11 @@
  * a line per quantum set, in offset order, at most SCULL_PROC_QSETS of them
  * (a device with a tiny geometry can have millions, and seq_file would try
  * to hold them all in one buffer).
+ *
+ * They show every device's layout, so they are as private as the devices:
+ * made root's alone (0400); scull_load then gives them to group scull
+ * (chgrp and chmod 0440, which proc keeps in the entry).  The kernel
+ * cannot do that itself: it has no notion of the group's name.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,7 +30,7 @@ static int scull_proc_show_dev(struct seq_file *m, struct scull_dev *dev)
 	struct scull_qset *qs;
 	unsigned long shown = 0;
 
-	if (down_read_interruptible(&st->rwsem))
+	if (down_read_killable(&st->rwsem))
 		return -ERESTARTSYS;
 	seq_printf(m, "Device %u: qset %u, q %u, sz %lld, limit %lld, quanta %lu\n",
 		   dev->index, st->qset, st->quantum, st->size, st->limit,
@@ -96,9 +101,9 @@ int scull_proc_init(struct scull_dev **devs, unsigned int nr_devs)
 {
 	scull_proc_devs = devs;
 	scull_proc_nr_devs = nr_devs;
-	if (!proc_create_single("scullmem", 0444, NULL, scull_mem_show))
+	if (!proc_create_single("scullmem", 0400, NULL, scull_mem_show))
 		return -ENOMEM;
-	if (!proc_create_seq("scullseq", 0444, NULL, &scull_seq_ops)) {
+	if (!proc_create_seq("scullseq", 0400, NULL, &scull_seq_ops)) {
 		remove_proc_entry("scullmem", NULL);
 		return -ENOMEM;
 	}

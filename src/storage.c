@@ -324,13 +324,13 @@ void scull_store_trim(struct scull_store *st)
  *
  * A 64-bit size may tear when read without the lock on a 32-bit kernel.
  *
- * Return: the size in bytes, or -ERESTARTSYS when a signal came first.
+ * Return: the size in bytes, or -ERESTARTSYS when a fatal signal came first.
  */
 loff_t scull_store_size(struct scull_store *st)
 {
 	loff_t size;
 
-	if (down_read_interruptible(&st->rwsem))
+	if (down_read_killable(&st->rwsem))
 		return -ERESTARTSYS;
 	size = st->size;
 	up_read(&st->rwsem);

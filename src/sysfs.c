@@ -52,7 +52,7 @@ static ssize_t capacity_show(struct device *device,
 	struct scull_store *st = scull_store_of_dev(device);
 	loff_t capacity;
 
-	if (down_read_interruptible(&st->rwsem))
+	if (down_read_killable(&st->rwsem))
 		return -ERESTARTSYS;
 	capacity = st->capacity;
 	up_read(&st->rwsem);

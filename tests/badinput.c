@@ -359,6 +359,63 @@ TEST(hostile_calls)
 	ASSERT_EQ(0, failed);
 }
 
+/*
+ * Sizes that do not fit: digits past 2^64, a suffix whose shift leaves 64
+ * bits, a value past LLONG_MAX, trailing garbage.  Each is refused with
+ * EINVAL and changes nothing -- never wrapped into a small size (16E would
+ * be 0, 18446744073709551617 would be 1).
+ */
+static const char *const bad_sizes[] = {
+	"16E", "8E", "9E", "16384P", "17179869184G", "18014398509481984M",
+	"18446744073709551616", "18446744073709551617", "36893488147419103232",
+	"99999999999999999999", "99999999999999999999K", "9223372036854775808",
+	"0x10000000000000001", "0x8000000000000000", "02000000000000000000001",
+	"4096 ", "4096K0", "4096KB", "4096\n\n", "1.5K", "+4096", "4096x",
+	"\n", "K",
+};
+
+#define NR_BAD_SIZES	(sizeof(bad_sizes) / sizeof(bad_sizes[0]))
+
+/* Write value to a sysfs attribute; the errno of the write, or 0. */
+static int sysfs_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, value, strlen(value)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+TEST(capacity_refuses_sizes_that_do_not_fit)
+{
+	const char *path = "/sys/class/scull/scull1/capacity";
+	unsigned int i, failed = 0;
+
+	/* an empty device takes any capacity up to its limit: 4096 here */
+	ASSERT_EQ(0, sysfs_write(path, "4K"));
+	for (i = 0; i < NR_BAD_SIZES; i++) {
+		int err = sysfs_write(path, bad_sizes[i]);
+		long long capacity = sysfs_attr(1, "capacity");
+
+		if (err != EINVAL || capacity != 4096) {
+			scull_diag("capacity \"%s\": expected EINVAL and 4096, seen %s and %lld",
+				   bad_sizes[i], err ? strerror(err) : "success", capacity);
+			failed++;
+		}
+	}
+	ASSERT_EQ(4096, dev_size(1));
+	/* sizes that fit are taken, in memparse()'s syntax */
+	ASSERT_EQ(0, sysfs_write(path, "0x100000\n"));
+	ASSERT_EQ(1 << 20, sysfs_attr(1, "capacity"));
+	ASSERT_EQ(0, sysfs_write(path, "256M"));
+	ASSERT_EQ(SCULL_LIMIT, sysfs_attr(1, "capacity"));
+	ASSERT_EQ(0, sysfs_write(path, "0"));
+	ASSERT_EQ(0, failed);
+}
+
 /* Module parameters: insmod fails, dmesg says why, nothing stays. */
 struct bad_param {
 	const char *params;
@@ -415,4 +472,50 @@ TEST(hostile_module_parameters)
 			     b->params, b->message, log);
 		nothing_registered();
 	}
+}
+
+/*
+ * The size parameters refuse every size that does not fit: the load fails
+ * (never a limit or a capacity wrapped to 0 or 1), dmesg names the range,
+ * nothing stays.
+ */
+TEST(size_parameters_refuse_sizes_that_do_not_fit)
+{
+	static const struct {
+		const char *name;
+		unsigned int min;
+	} params[] = { { "scull_size_limit", 1 }, { "scull_capacity", 0 } };
+	char out[1024], marker[64], log[8192], message[256];
+	unsigned int i, p, failed = 0;
+
+	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	for (p = 0; p < 2; p++)
+		for (i = 0; i < NR_BAD_SIZES; i++) {
+			/* what a shell word can carry to insmod */
+			if (!*bad_sizes[i] || strpbrk(bad_sizes[i], " \n"))
+				continue;
+			snprintf(message, sizeof(message),
+				 "scull: invalid %s=%s: expected a size from %u to 9223372036854775807 bytes, with an optional K, M or G",
+				 params[p].name, bad_sizes[i], params[p].min);
+			kmsg_mark(marker, sizeof(marker));
+			if (!run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko %s=%s",
+				    params[p].name, bad_sizes[i])) {
+				snprintf(message, sizeof(message),
+					 "/sys/module/scull/parameters/%s", params[p].name);
+				read_text(message, out, sizeof(out));
+				scull_diag("insmod scull.ko %s=%s: loaded, with %s=%s",
+					   params[p].name, bad_sizes[i], params[p].name, out);
+				ASSERT_EQ(0, run_sh(NULL, 0, "rmmod scull"));
+				failed++;
+				continue;
+			}
+			kmsg_since(marker, log, sizeof(log));
+			if (!strstr(log, message)) {
+				scull_diag("insmod scull.ko %s=%s: kernel log lacks \"%s\"; it has:\n%s",
+					   params[p].name, bad_sizes[i], message, log);
+				failed++;
+			}
+			nothing_registered();
+		}
+	ASSERT_EQ(0, failed);
 }

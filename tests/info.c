@@ -145,6 +145,74 @@ TEST(proc_lists_at_most_32_sets)
 	ASSERT_EQ(0, strncmp(p, "  ... 8 more quantum sets\nDevice 2:", 35));
 }
 
+/*
+ * The /proc files show every device's layout: as private as the devices.
+ * scull_load gives them to root and group scull, mode 0440; a member reads
+ * them, anyone else gets EACCES.
+ */
+static const char *const proc_files[] = { "/proc/scullmem", "/proc/scullseq" };
+
+static void proc_owner_check(mode_t mode, gid_t gid)
+{
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		if (stat(proc_files[i], &st))
+			FAIL("stat %s: %s", proc_files[i], strerror(errno));
+		scull_diag("%s: mode %04o, uid %u, gid %u", proc_files[i],
+			   st.st_mode & 07777, st.st_uid, st.st_gid);
+		ASSERT_EQ(S_IFREG | mode, st.st_mode);
+		ASSERT_EQ(0, st.st_uid);
+		ASSERT_EQ(gid, st.st_gid);
+	}
+}
+
+static void proc_refused(void *arg)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < 2; i++)
+		ASSERT_ERRNO(open(proc_files[i], O_RDONLY), EACCES);
+}
+
+static void proc_readable(void *arg)
+{
+	char text[4096];
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < 2; i++) {
+		read_text(proc_files[i], text, sizeof(text));
+		ASSERT_EQ(0, strncmp(text, "Device 0: qset 512, q 4096, sz 0,", 33));
+	}
+}
+
+TEST(proc_files_are_for_root_and_group_scull)
+{
+	proc_owner_check(0440, scull_gid());
+	ASSERT_EQ(0, as_user(USER_OUT_UID, proc_refused, NULL));
+	ASSERT_EQ(0, as_user(USER_IN_UID, proc_readable, NULL));
+	ASSERT_EQ(0, as_user(0, proc_readable, NULL));
+}
+
+/* Loaded without scull_load, the module keeps them root's alone. */
+TEST(proc_files_are_root_only_until_scull_load)
+{
+	char out[1024];
+
+	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko"));
+	proc_owner_check(0400, 0);
+	ASSERT_EQ(0, as_user(USER_OUT_UID, proc_refused, NULL));
+	ASSERT_EQ(0, as_user(USER_IN_UID, proc_refused, NULL));
+	ASSERT_EQ(0, as_user(0, proc_readable, NULL));
+	/* the script's load: the devices' group, as above */
+	ASSERT_EQ(0, scull_reload(""));
+	proc_owner_check(0440, scull_gid());
+}
+
 TEST(module_parameters)
 {
 	static const struct {

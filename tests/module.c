@@ -272,29 +272,91 @@ TEST_LONG(load_without_udev, SCULL_TEST_DEFAULT_TIMEOUT)
 	ASSERT_ERRNO(access("/dev/scullpipe", F_OK), ENOENT);
 }
 
-/* The group is missing: the script creates it.  udevd resolved the name
- * when it started, so the script sets the new group itself and says so.
+/*
+ * A load with the group scull missing: the script creates it.  With
+ * forget, udevd first reads its rules again without the group (as a udevd
+ * started before the group existed); otherwise it keeps the id it resolved
+ * at its start, which the new group does not have (990 in the guest;
+ * groupadd picks another).  With trigger, a change event goes to every
+ * node of the class after the load (udevadm trigger, as any coldplug does).
+ * Everything is put back (the group and udevd's rules) before any check.
  */
-TEST_LONG(load_creates_missing_group, SCULL_TEST_DEFAULT_TIMEOUT)
-{
-	char out[1024], group[256];
-	struct stat st;
+struct group_load {
 	int ret;
+	char out[8192];
+	gid_t created;
+	struct stat st[3];
+};
+
+/* udevd (252 on) reads its rules again only when a rules file changed */
+#define UDEV_RELOAD	"touch /usr/lib/udev/rules.d/60-scull.rules && udevadm control --reload"
+
+static const char *const group_nodes[3] = { "/dev/scull0", "/dev/scullpipe0", "/dev/scullpriv" };
+
+static void load_without_group(int forget, int trigger, struct group_load *g)
+{
+	char group[256] = "";
+	int i;
 
 	unload();
 	ASSERT_EQ(0, run_sh(NULL, 0, "cp /etc/group /tmp/group.saved && sed -i '/^scull:/d' /etc/group"));
-	ret = run_sh(out, sizeof(out), SCULL_DIR "/scull_load");
+	if (forget)
+		ASSERT_EQ(0, run_sh(NULL, 0, UDEV_RELOAD));
+	g->ret = run_sh(g->out, sizeof(g->out), SCULL_DIR "/scull_load");
 	run_sh(group, sizeof(group), "grep '^scull:' /etc/group");
-	ASSERT_OK(stat("/dev/scull0", &st));
-	/* put the original group back before anything can fail */
-	ASSERT_EQ(0, run_sh(NULL, 0, "cp /tmp/group.saved /etc/group"));
+	if (trigger)
+		run_sh(NULL, 0, "udevadm trigger --action=change --subsystem-match=scull && udevadm settle");
+	for (i = 0; i < 3; i++)
+		if (stat(group_nodes[i], &g->st[i]))
+			memset(&g->st[i], 0, sizeof(g->st[i]));
+	/* put the original group back, and udevd's view of it, before anything can fail */
+	ASSERT_EQ(0, run_sh(NULL, 0, "cp /tmp/group.saved /etc/group && " UDEV_RELOAD));
 	unload();
-	ASSERT_EQ(0, ret);
-	ASSERT_TRUE(strstr(out, "scull_load: created the group scull\n"));
-	ASSERT_TRUE(strstr(out, "setting them here\n"));
+	scull_diag("scull_load: %d: %s", g->ret, g->out);
 	ASSERT_EQ(0, strncmp(group, "scull:x:", 8));
-	ASSERT_EQ(strtoul(group + 8, NULL, 10), st.st_gid);
-	ASSERT_EQ(SCULL_MODE, st.st_mode & 07777);
+	g->created = strtoul(group + 8, NULL, 10);
+	scull_diag("group scull created with id %u; /dev/scull0 has group %u", g->created,
+		   g->st[0].st_gid);
+	ASSERT_EQ(0, g->ret);
+	ASSERT_TRUE(strstr(g->out, "scull_load: created the group scull\n"));
+}
+
+static void group_nodes_check(const struct group_load *g)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(S_IFCHR | SCULL_MODE, g->st[i].st_mode);
+		ASSERT_EQ(g->created, g->st[i].st_gid);
+	}
+}
+
+/*
+ * The script has udevd read its rules again once it has made the group:
+ * udev itself gives the nodes the new group, and the script needs no
+ * fix-up ("setting them here").
+ */
+TEST_LONG(load_creates_missing_group, SCULL_TEST_DEFAULT_TIMEOUT)
+{
+	struct group_load g;
+
+	load_without_group(0, 0, &g);
+	group_nodes_check(&g);
+	ASSERT_TRUE(!strstr(g.out, "setting them here"));
+}
+
+/*
+ * A later change event for the nodes (udevadm trigger) keeps the group the
+ * script made, whether udevd had resolved an old id or no group at all.
+ */
+TEST_LONG(udev_trigger_keeps_the_group_made_at_load, SCULL_TEST_DEFAULT_TIMEOUT)
+{
+	struct group_load g;
+
+	load_without_group(0, 1, &g);
+	group_nodes_check(&g);
+	load_without_group(1, 1, &g);
+	group_nodes_check(&g);
 }
 
 /* A misspelt parameter would be ignored by the kernel: the script stops. */

@@ -4,8 +4,10 @@
  * write whose source buffer's middle page is missing stops inside the
  * driver, holding the device's lock, until the test supplies the page.
  *
- *   - a reader waiting for that lock is interrupted by a signal (EINTR);
- *   - a writer waiting for it ignores a plain signal but dies of SIGKILL;
+ *   - a read, an lseek, the sysfs and /proc files waiting for that lock
+ *     ignore a handled signal, as a regular file's calls would: no EINTR,
+ *     and the exact result once the write is done;
+ *   - a reader, a seeker and a writer waiting for it die of SIGKILL;
  *   - readers do not wait for each other;
  *   - the stalled write completes, whole, once the page arrives;
  *   - a handled signal does not shorten a long copy (as for a regular
@@ -14,6 +16,7 @@
  *     the bytes it stored.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -46,14 +49,18 @@ static void *stalled_writer(void *p)
 	return NULL;
 }
 
-/* Whether thread tid of this process sits in syscall nr (from /proc). */
+/*
+ * Whether thread tid of this process sits in syscall nr (from /proc; a
+ * running task shows "running", which atol() would take for 0, read's
+ * number on x86_64).
+ */
 static int in_syscall(pid_t pid, pid_t tid, long nr)
 {
 	char path[64], text[256];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
 	read_text(path, text, sizeof(text));
-	return atol(text) == nr;
+	return isdigit((unsigned char)text[0]) && atol(text) == nr;
 }
 
 static void wait_in_syscall(pid_t pid, pid_t tid, long nr)
@@ -101,43 +108,167 @@ static void catch_sigusr1(void)
 	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
 }
 
-TEST(reader_waiting_for_lock_is_interruptible)
+/*
+ * The calls that wait for the lock a stalled write holds: each one runs in
+ * a thread of its own, which records its result.  A read and every lseek
+ * that looks at the store (SEEK_END, SEEK_DATA, SEEK_HOLE), and the sysfs
+ * and /proc files that show it.
+ */
+#ifdef SYS__llseek
+#define SYS_LSEEK	SYS__llseek	/* glibc's lseek on 32-bit ABIs */
+#else
+#define SYS_LSEEK	SYS_lseek
+#endif
+
+enum wait_op { OP_READ, OP_SEEK_END, OP_SEEK_DATA, OP_SEEK_HOLE, OP_SYSFS_SIZE, OP_PROC };
+#define NR_WAIT_OPS	6
+
+static const char *const wait_op_names[NR_WAIT_OPS] = {
+	"pread", "lseek SEEK_END", "lseek SEEK_DATA", "lseek SEEK_HOLE",
+	"read sysfs size", "read /proc/scullmem",
+};
+
+struct waiter {
+	enum wait_op op;
+	pid_t tid;
+	int done;
+	long long ret;
+	int err;
+	char buf[SPAN];
+};
+
+/* The call and the system call number it sleeps in. */
+static long long wait_op_run(struct waiter *w)
 {
-	struct writer_arg w = { 0 };
-	struct reader_arg r = { 0 };
-	unsigned char back[SPAN];
-	struct stall s;
-	pthread_t wt, rt;
+	long long ret;
+	int fd;
 
-	catch_sigusr1();
-	stall_init(&s);
-	w.s = &s;
-	ASSERT_EQ(0, pthread_create(&wt, NULL, stalled_writer, &w));
-	stall_wait(&s);		/* the writer holds the lock now */
-	r.buf = back;
-	r.len = sizeof(back);
-	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_reader, &r));
-	while (!__atomic_load_n(&r.tid, __ATOMIC_ACQUIRE))
-		usleep(1000);
-	wait_in_syscall(getpid(), r.tid, SYS_pread64);
-	ASSERT_EQ(0, pthread_kill(rt, SIGUSR1));
-	ASSERT_EQ(0, pthread_join(rt, NULL));
-	ASSERT_EQ(-1, r.ret);
-	ASSERT_EQ(EINTR, r.err);
-	/* the writer goes on once its page is there, and stores it all */
-	stall_release(&s);
-	ASSERT_EQ(0, pthread_join(wt, NULL));
-	ASSERT_EQ(SPAN, w.ret);
-	{
-		int fd = dev_open(0, O_RDONLY);
+	switch (w->op) {
+	case OP_SYSFS_SIZE:
+	case OP_PROC:
+		fd = open(w->op == OP_PROC ? "/proc/scullmem" : "/sys/class/scull/scull0/size",
+			  O_RDONLY);
+		if (fd < 0)
+			return -1;
+		ret = read(fd, w->buf, sizeof(w->buf) - 1);
+		break;
+	default:
+		fd = dev_open(0, O_RDONLY);
+		if (w->op == OP_READ)
+			ret = pread(fd, w->buf, sizeof(w->buf), 0);
+		else
+			ret = lseek(fd, 0, w->op == OP_SEEK_END ? SEEK_END :
+				    w->op == OP_SEEK_DATA ? SEEK_DATA : SEEK_HOLE);
+		break;
+	}
+	w->err = ret < 0 ? errno : 0;
+	close(fd);
+	return ret;
+}
 
-		pread_exact(fd, back, sizeof(back), 0);
-		pattern_check(back, sizeof(back), 0, 5);
-		close(fd);
+static long wait_op_syscall(enum wait_op op)
+{
+	switch (op) {
+	case OP_READ:
+		return SYS_pread64;
+	case OP_SYSFS_SIZE:
+	case OP_PROC:
+		return SYS_read;
+	default:
+		return SYS_LSEEK;
 	}
 }
 
-TEST(writer_waiting_for_lock_is_killable)
+static void *waiter_thread(void *p)
+{
+	struct waiter *w = p;
+
+	__atomic_store_n(&w->tid, gettid(), __ATOMIC_RELEASE);
+	w->ret = wait_op_run(w);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* What each call gives once the write of SPAN bytes at 0 is done. */
+static void waiter_check(struct waiter *w)
+{
+	static const long long expect[NR_WAIT_OPS] = {
+		[OP_READ] = SPAN, [OP_SEEK_END] = SPAN, [OP_SEEK_DATA] = 0,
+		[OP_SEEK_HOLE] = SPAN,
+	};
+
+	scull_diag("%s: %lld (%s)", wait_op_names[w->op], w->ret,
+		   w->ret < 0 ? strerror(w->err) : "ok");
+	ASSERT_EQ(0, w->err);
+	switch (w->op) {
+	case OP_READ:
+		pattern_check(w->buf, SPAN, 0, 5);
+		break;
+	case OP_SYSFS_SIZE:
+		ASSERT_EQ(6, w->ret);
+		ASSERT_MEM_EQ("12288\n", w->buf, 6);
+		break;
+	case OP_PROC:
+		ASSERT_TRUE(w->ret > 0);
+		w->buf[w->ret] = '\0';
+		ASSERT_TRUE(strstr(w->buf, "Device 0: qset 512, q 4096, sz 12288, limit 268435456, quanta 3\n") != NULL);
+		break;
+	default:
+		ASSERT_EQ(expect[w->op], w->ret);
+	}
+}
+
+/*
+ * Every call that waits for the lock behind a long write -- a read, the
+ * lseeks that look at the store, sysfs and /proc -- ignores a handled
+ * signal (SIGUSR1, without SA_RESTART) as a regular file's would: it goes
+ * on waiting, never fails with EINTR, and once the write is done gives its
+ * exact result, the bytes and sizes of the whole write.
+ */
+TEST(waiting_for_lock_ignores_handled_signals)
+{
+	static struct waiter ws[NR_WAIT_OPS];
+	struct writer_arg wr = { 0 };
+	pthread_t wt, t[NR_WAIT_OPS];
+	struct stall s;
+	int i;
+
+	catch_sigusr1();
+	stall_init(&s);
+	wr.s = &s;
+	ASSERT_EQ(0, pthread_create(&wt, NULL, stalled_writer, &wr));
+	stall_wait(&s);		/* the writer holds the lock now */
+	for (i = 0; i < NR_WAIT_OPS; i++) {
+		ws[i].op = i;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, waiter_thread, &ws[i]));
+		while (!__atomic_load_n(&ws[i].tid, __ATOMIC_ACQUIRE))
+			usleep(1000);
+		wait_in_syscall(getpid(), ws[i].tid, wait_op_syscall(i));
+	}
+	for (i = 0; i < NR_WAIT_OPS; i++)
+		ASSERT_EQ(0, pthread_kill(t[i], SIGUSR1));
+	usleep(200000);
+	/* none of them gave up */
+	for (i = 0; i < NR_WAIT_OPS; i++)
+		if (__atomic_load_n(&ws[i].done, __ATOMIC_ACQUIRE))
+			FAIL("%s returned %lld (%s) while the write held the lock",
+			     wait_op_names[i], ws[i].ret, strerror(ws[i].err));
+	/* the writer goes on once its page is there, and stores it all */
+	stall_release(&s);
+	ASSERT_EQ(0, pthread_join(wt, NULL));
+	ASSERT_EQ(SPAN, wr.ret);
+	for (i = 0; i < NR_WAIT_OPS; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		waiter_check(&ws[i]);
+	}
+}
+
+/*
+ * A waiter dies of SIGKILL all the same: a process waiting for the lock
+ * (a read, an lseek, a write) is still in its call after a handled signal,
+ * and gone at SIGKILL.
+ */
+static void waiter_is_killable(const char *what, long nr)
 {
 	struct writer_arg w = { 0 };
 	struct stall s;
@@ -152,17 +283,24 @@ TEST(writer_waiting_for_lock_is_killable)
 	child = fork();
 	if (!child) {
 		int fd = dev_open(0, O_RDWR);
+		char c;
 
 		catch_sigusr1();
-		pwrite(fd, "x", 1, 0);
+		if (nr == SYS_pwrite64)
+			pwrite(fd, "x", 1, 0);
+		else if (nr == SYS_pread64)
+			pread(fd, &c, 1, 0);
+		else
+			lseek(fd, 0, SEEK_END);
 		_exit(3);
 	}
-	wait_in_syscall(child, child, SYS_pwrite64);
+	wait_in_syscall(child, child, nr);
 	/* a plain signal does not end the wait (the handler runs later) */
 	ASSERT_OK(kill(child, SIGUSR1));
 	usleep(100000);
-	ASSERT_EQ(0, waitpid(child, &status, WNOHANG));
-	ASSERT_TRUE(in_syscall(child, child, SYS_pwrite64));
+	if (waitpid(child, &status, WNOHANG))
+		FAIL("%s waiting for the lock ended at a handled signal", what);
+	ASSERT_TRUE(in_syscall(child, child, nr));
 	/* SIGKILL does */
 	ASSERT_OK(kill(child, SIGKILL));
 	ASSERT_EQ(child, waitpid(child, &status, 0));
@@ -171,6 +309,21 @@ TEST(writer_waiting_for_lock_is_killable)
 	ASSERT_EQ(0, pthread_join(wt, NULL));
 	ASSERT_EQ(SPAN, w.ret);
 	ASSERT_EQ(SPAN, dev_size(0));
+}
+
+TEST(reader_waiting_for_lock_is_killable)
+{
+	waiter_is_killable("pread", SYS_pread64);
+}
+
+TEST(seeker_waiting_for_lock_is_killable)
+{
+	waiter_is_killable("lseek", SYS_LSEEK);
+}
+
+TEST(writer_waiting_for_lock_is_killable)
+{
+	waiter_is_killable("pwrite", SYS_pwrite64);
 }
 
 /*
