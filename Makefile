@@ -106,11 +106,14 @@ ifeq ($(DESTDIR),)
 	-udevadm control --reload
 endif
 
+# modules_install compresses the module when the kernel's configuration
+# says so (CONFIG_MODULE_COMPRESS_*: Debian's 7.2 installs scull.ko.xz)
+installed_ko = $(DESTDIR)/lib/modules/$(KERNELRELEASE)/updates/scull.ko
 uninstall:
 	rm -f $(DESTDIR)$(UDEVDIR)/60-scull.rules
 	rm -f $(DESTDIR)$(PREFIX)/sbin/scull_load $(DESTDIR)$(PREFIX)/sbin/scull_unload
 	rm -f $(DESTDIR)$(PREFIX)/include/scull.h
-	rm -f $(DESTDIR)/lib/modules/$(KERNELRELEASE)/updates/scull.ko
+	rm -f $(installed_ko) $(installed_ko).gz $(installed_ko).xz $(installed_ko).zst
 ifeq ($(DESTDIR),)
 	depmod -a $(KERNELRELEASE)
 endif
