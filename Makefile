@@ -170,7 +170,7 @@ help:
 	@echo '  make vm-shell        a root shell in the test guest, scull loaded    15 s to a prompt'
 	@echo '  make bench QUICK=1   the fio benchmark, short: checks its machinery  under 3 min'
 	@echo '  make bench           fio: scull against tmpfs, brd, /dev/zero        about 23 min'
-	@echo '  make bench ICOUNT=1  the same counted in instructions (deterministic) about 4 min'
+	@echo '  make bench ICOUNT=1  the same counted in instructions (deterministic) about 3 min'
 	@echo '  make profile         where scull'"'"'s 4K reads and writes spend time     under 1 min'
 	@echo '  make soak            long randomized runs against a model, stress    about 45 min'
 	@echo '  make check-debug     the suite on a sanitizer kernel (KASAN...)      25 min (+12 to build its kernel once)'
