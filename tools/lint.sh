@@ -97,6 +97,13 @@ for compress in "" CONFIG_MODULE_COMPRESS_XZ=y; do
 	}
 done
 make -s clean KDIR="$KDIR" >/dev/null
+left=$(find . \( -path ./build -o -path ./.git \) -prune -o \( -name '*.ko' -o -name '*.o' \
+	-o -name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' -o -name Module.symvers \
+	-o -name modules.order \) -print)
+[ -z "$left" ] || {
+	echo "make clean left: $(tr '\n' ' ' <<<"$left")"
+	rc=1
+}
 rm -rf "$stage" "$stage.log"
 
 log "dkms build (dkms.conf, and its version is the module's)"
