@@ -106,11 +106,14 @@ ifeq ($(DESTDIR),)
 	-udevadm control --reload
 endif
 
+# modules_install compresses the module when the kernel's configuration
+# says so (CONFIG_MODULE_COMPRESS_*: Debian's 7.2 installs scull.ko.xz)
+installed_ko = $(DESTDIR)/lib/modules/$(KERNELRELEASE)/updates/scull.ko
 uninstall:
 	rm -f $(DESTDIR)$(UDEVDIR)/60-scull.rules
 	rm -f $(DESTDIR)$(PREFIX)/sbin/scull_load $(DESTDIR)$(PREFIX)/sbin/scull_unload
 	rm -f $(DESTDIR)$(PREFIX)/include/scull.h
-	rm -f $(DESTDIR)/lib/modules/$(KERNELRELEASE)/updates/scull.ko
+	rm -f $(installed_ko) $(installed_ko).gz $(installed_ko).xz $(installed_ko).zst
 ifeq ($(DESTDIR),)
 	depmod -a $(KERNELRELEASE)
 endif
@@ -167,7 +170,7 @@ help:
 	@echo '  make vm-shell        a root shell in the test guest, scull loaded    15 s to a prompt'
 	@echo '  make bench QUICK=1   the fio benchmark, short: checks its machinery  under 3 min'
 	@echo '  make bench           fio: scull against tmpfs, brd, /dev/zero        about 23 min'
-	@echo '  make bench ICOUNT=1  the same counted in instructions (deterministic) about 4 min'
+	@echo '  make bench ICOUNT=1  the same counted in instructions (deterministic) about 3 min'
 	@echo '  make profile         where scull'"'"'s 4K reads and writes spend time     under 1 min'
 	@echo '  make soak            long randomized runs against a model, stress    about 45 min'
 	@echo '  make check-debug     the suite on a sanitizer kernel (KASAN...)      25 min (+12 to build its kernel once)'

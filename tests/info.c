@@ -14,6 +14,27 @@
 
 #include "util.h"
 
+/* A sysfs attribute's whole text: the value in decimal and a newline. */
+static void attr_text_is(const char *dev, const char *attr, long long value)
+{
+	char path[128], text[64], want[32];
+
+	snprintf(path, sizeof(path), "/sys/class/scull/%s/%s", dev, attr);
+	read_text(path, text, sizeof(text));
+	snprintf(want, sizeof(want), "%lld\n", value);
+	if (strcmp(want, text))
+		FAIL("%s: expected \"%lld\\n\", seen \"%s\"", path, value, text);
+}
+
+/* What a device's sysfs directory holds, by name, sorted. */
+static void sysfs_dir_is(const char *dev, const char *expected)
+{
+	char out[1024];
+
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "ls /sys/class/scull/%s | tr '\\n' ' '", dev));
+	ASSERT_STR_EQ(expected, out);
+}
+
 TEST(sysfs_attributes)
 {
 	static const char *const attrs[] = { "size", "quantum", "qset", "size_limit" };
@@ -27,17 +48,53 @@ TEST(sysfs_attributes)
 		ASSERT_OK(stat(path, &st));
 		ASSERT_EQ(0444, st.st_mode & 07777);
 	}
-	ASSERT_EQ(0, sysfs_attr(1, "size"));
-	ASSERT_EQ(SCULL_QUANTUM, sysfs_attr(1, "quantum"));
-	ASSERT_EQ(SCULL_QSET, sysfs_attr(1, "qset"));
-	ASSERT_EQ(SCULL_LIMIT, sysfs_attr(1, "size_limit"));
+	sysfs_dir_is("scull1", "capacity dev power qset quantum size size_limit subsystem uevent ");
+	attr_text_is("scull1", "size", 0);
+	attr_text_is("scull1", "quantum", SCULL_QUANTUM);
+	attr_text_is("scull1", "qset", SCULL_QSET);
+	attr_text_is("scull1", "size_limit", SCULL_LIMIT);
+	attr_text_is("scull1", "capacity", 0);
 	fd = dev_open(1, O_RDWR);
 	pwrite_exact(fd, "x", 1, 123456);
-	ASSERT_EQ(123457, sysfs_attr(1, "size"));
-	ASSERT_EQ(0, sysfs_attr(0, "size"));
+	attr_text_is("scull1", "size", 123457);
+	attr_text_is("scull0", "size", 0);
 	close(fd);
 	/* the attributes are read-only, even for root */
 	ASSERT_ERRNO(open("/sys/class/scull/scull1/size", O_WRONLY), EACCES);
+}
+
+/*
+ * scullsingle, sculluid and scullwuid have a memory device's attributes;
+ * scullpriv the count of its terminals and the bytes they use; the pipes
+ * only dev.
+ */
+TEST(sysfs_attributes_of_the_other_devices)
+{
+	static const char *const access[] = { "scullsingle", "sculluid", "scullwuid" };
+	char path[64];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", access[i]);
+		fd = open(path, O_WRONLY);	/* trims: size 0 */
+		ASSERT_OK(fd);
+		sysfs_dir_is(access[i],
+			     "capacity dev power qset quantum size size_limit subsystem uevent ");
+		attr_text_is(access[i], "size", 0);
+		attr_text_is(access[i], "quantum", SCULL_QUANTUM);
+		attr_text_is(access[i], "qset", SCULL_QSET);
+		attr_text_is(access[i], "size_limit", SCULL_LIMIT);
+		attr_text_is(access[i], "capacity", 0);
+		close(fd);
+	}
+	sysfs_dir_is("scullpriv", "dev power subsystem terminals uevent used ");
+	attr_text_is("scullpriv", "terminals", 0);
+	attr_text_is("scullpriv", "used", 0);
+	for (i = 0; i < SCULL_P_NR_DEVS; i++) {
+		snprintf(path, sizeof(path), "scullpipe%u", i);
+		sysfs_dir_is(path, "dev power subsystem uevent ");
+	}
 }
 
 TEST(sysfs_dev_matches_node)
@@ -221,7 +278,7 @@ TEST(module_parameters)
 	} params[] = {
 		{ "scull_major", 0 }, { "scull_minor", 0 }, { "scull_nr_devs", 4 },
 		{ "scull_quantum", 4096 }, { "scull_qset", 512 },
-		{ "scull_size_limit", 268435456 },
+		{ "scull_size_limit", 268435456 }, { "scull_capacity", 0 },
 		{ "scull_priv_limit", 268435456 }, { "scull_p_nr_devs", 4 },
 		{ "scull_p_buffer", 4000 },
 	};

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Built with -m32: the geometry ioctls through compat_ioctl, where pointers
- * are 32 bits wide.  Run by ioctl.compat_32bit as root on an empty device;
- * prints a line per failed check and exits 1 if any failed.
+ * Built with -m32 (x86) or for AArch32 (arm64): the geometry ioctls and
+ * the pipes' size ioctls through compat_ioctl, where pointers are 32 bits
+ * wide.  Run by ioctl.compat_32bit as root on an empty device and an empty
+ * pipe of the default size, which it leaves so; prints a line per failed
+ * check and exits 1 if any failed.
  *
- *   ioctl32 /dev/sculln
+ *   ioctl32 /dev/sculln /dev/scullpipen
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +29,48 @@ static void check(const char *what, long expected, long seen)
 	}
 }
 
+/* The pipes' two commands: integers both, passed on unchanged. */
+static void pipe_ioctls(int fd)
+{
+	char c = 'p';
+
+	check("Q size", 4000, ioctl(fd, SCULL_P_IOCQSIZE));
+	check("T size 1000", 0, ioctl(fd, SCULL_P_IOCTSIZE, 1000));
+	check("Q size after T", 1000, ioctl(fd, SCULL_P_IOCQSIZE));
+	check("T size max", 0, ioctl(fd, SCULL_P_IOCTSIZE, SCULL_P_BUFFER_MAX));
+	check("Q size after T max", SCULL_P_BUFFER_MAX, ioctl(fd, SCULL_P_IOCQSIZE));
+	errno = 0;
+	check("T size max + 1", -1, ioctl(fd, SCULL_P_IOCTSIZE, SCULL_P_BUFFER_MAX + 1));
+	check("T size max + 1 errno", EINVAL, errno);
+	errno = 0;
+	check("T size 0", -1, ioctl(fd, SCULL_P_IOCTSIZE, 0));
+	check("T size 0 errno", EINVAL, errno);
+	/* bit 31 kept: not 0x400, a valid size */
+	errno = 0;
+	check("T size 0x80000400", -1, ioctl(fd, SCULL_P_IOCTSIZE, 0x80000400u));
+	check("T size 0x80000400 errno", EINVAL, errno);
+	errno = 0;
+	check("T size -1", -1, ioctl(fd, SCULL_P_IOCTSIZE, -1));
+	check("T size -1 errno", EINVAL, errno);
+	check("write a byte", 1, write(fd, &c, 1));
+	errno = 0;
+	check("T size while a byte is buffered", -1, ioctl(fd, SCULL_P_IOCTSIZE, 4000));
+	check("T size while a byte is buffered errno", EBUSY, errno);
+	check("read the byte", 1, read(fd, &c, 1));
+	errno = 0;
+	check("geometry command on a pipe", -1, ioctl(fd, SCULL_IOCQQUANTUM));
+	check("geometry command on a pipe errno", ENOTTY, errno);
+	check("Q size unchanged", SCULL_P_BUFFER_MAX, ioctl(fd, SCULL_P_IOCQSIZE));
+	check("T size back to 4000", 0, ioctl(fd, SCULL_P_IOCTSIZE, 4000));
+	check("Q size after T back", 4000, ioctl(fd, SCULL_P_IOCQSIZE));
+}
+
 int main(int argc, char **argv)
 {
 	int fd, v;
 
-	if (argc != 2 || sizeof(void *) != 4) {
-		fprintf(stderr, "usage: ioctl32 DEVICE (a 32-bit build)\n");
+	if (argc != 3 || sizeof(void *) != 4) {
+		fprintf(stderr, "usage: ioctl32 DEVICE PIPE (a 32-bit build)\n");
 		return 2;
 	}
 	fd = open(argv[1], O_RDWR);
@@ -88,6 +126,14 @@ int main(int argc, char **argv)
 	check("RESET", 0, ioctl(fd, SCULL_IOCRESET));
 	check("Q quantum after RESET", 4096, ioctl(fd, SCULL_IOCQQUANTUM));
 	check("Q qset after RESET", 512, ioctl(fd, SCULL_IOCQQSET));
+	close(fd);
+
+	fd = open(argv[2], O_RDWR);
+	if (fd < 0) {
+		perror(argv[2]);
+		return 1;
+	}
+	pipe_ioctls(fd);
 	close(fd);
 	return failed;
 }

@@ -162,6 +162,104 @@ TEST(load_with_geometry)
 	close(fd);
 }
 
+/* A device node's geometry, limit and capacity as it answers them. */
+static void node_is(const char *node, int quantum, int qset, long long limit,
+		    long long capacity)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", node);
+	fd = ASSERT_OK(open(path, O_RDWR));
+	ASSERT_EQ(quantum, ioctl(fd, SCULL_IOCQQUANTUM));
+	ASSERT_EQ(qset, ioctl(fd, SCULL_IOCQQSET));
+	ASSERT_EQ(capacity, lseek(fd, 0, SEEK_END));
+	close(fd);
+	snprintf(path, sizeof(path), "/sys/class/scull/%s/size_limit", node);
+	ASSERT_EQ(limit, read_ll(path));
+	snprintf(path, sizeof(path), "/sys/class/scull/%s/capacity", node);
+	ASSERT_EQ(capacity, read_ll(path));
+}
+
+/*
+ * The bounds of README's table load: 256 devices and 256 pipes ending at
+ * the last minor of major 511, a 1 GiB set of 65536 quanta; then 4 MiB
+ * quanta, a 1 MiB pipe buffer and a 1-byte limit.  The access-controlled
+ * devices take the memory devices' geometry, limit and capacity.
+ */
+TEST_LONG(load_at_the_bounds, 600)
+{
+	char text[64];
+	int fd;
+
+	ASSERT_EQ(0, scull_reload("scull_major=511 scull_minor=1048060 scull_nr_devs=256 "
+				  "scull_p_nr_devs=256 scull_quantum=16384 scull_qset=65536"));
+	read_text("/sys/class/scull/scull0/dev", text, sizeof(text));
+	ASSERT_STR_EQ("511:1048060\n", text);
+	read_text("/sys/class/scull/scullpipe255/dev", text, sizeof(text));
+	ASSERT_STR_EQ("511:1048571\n", text);
+	read_text("/sys/class/scull/scullpriv/dev", text, sizeof(text));
+	ASSERT_STR_EQ("511:1048575\n", text);
+	node_is("scull255", 16384, 65536, SCULL_LIMIT, 0);
+	node_is("scullsingle", 16384, 65536, SCULL_LIMIT, 0);
+	node_is("sculluid", 16384, 65536, SCULL_LIMIT, 0);
+	node_is("scullwuid", 16384, 65536, SCULL_LIMIT, 0);
+
+	ASSERT_EQ(0, scull_reload("scull_p_nr_devs=1 scull_p_buffer=1048576 scull_quantum=4194304 "
+				  "scull_qset=256 scull_size_limit=1"));
+	fd = ASSERT_OK(open("/dev/scullpipe0", O_RDWR));
+	ASSERT_EQ(1048576, ioctl(fd, SCULL_P_IOCQSIZE));
+	close(fd);
+	node_is("scull0", 4194304, 256, 1, 0);
+	node_is("scullsingle", 4194304, 256, 1, 0);
+	fd = ASSERT_OK(open("/dev/sculluid", O_RDWR));
+	ASSERT_EQ(1, write(fd, "ab", 2));
+	ASSERT_ERRNO(write(fd, "b", 1), ENOSPC);
+	close(fd);
+
+	ASSERT_EQ(0, scull_reload("scull_quantum=1000 scull_qset=10 scull_capacity=64K"));
+	node_is("scull3", 1000, 10, SCULL_LIMIT, 65536);
+	node_is("scullsingle", 1000, 10, SCULL_LIMIT, 65536);
+	node_is("sculluid", 1000, 10, SCULL_LIMIT, 65536);
+	node_is("scullwuid", 1000, 10, SCULL_LIMIT, 65536);
+	fd = ASSERT_OK(open("/dev/scullwuid", O_RDWR));
+	ASSERT_EQ(1, pread(fd, text, sizeof(text), 65535));
+	ASSERT_EQ(0, text[0]);
+	ASSERT_ERRNO(pwrite(fd, "c", 1, 65536), ENOSPC);
+	close(fd);
+}
+
+/*
+ * A pipe's buffer is allocated at load, not at its first open: 32 pipes
+ * of 1 MiB take their 32 MiB before any of them is opened.
+ */
+TEST(pipe_buffers_allocated_at_load)
+{
+	long long before, after;
+
+	before = mem_free_kb();
+	ASSERT_EQ(0, scull_reload("scull_p_nr_devs=32 scull_p_buffer=1048576"));
+	after = mem_free_kb();
+	if (before - after < 28 * 1024)
+		FAIL("free memory went from %lld to %lld KiB at load: expected 32 MiB less",
+		     before, after);
+}
+
+/*
+ * make demo stops at the first command that fails, naming it: here its
+ * first, ./scull_load, while scull is loaded (which changes nothing).
+ */
+TEST(demo_stops_at_a_failed_command)
+{
+	char out[4096];
+
+	ASSERT_EQ(1, run_sh(out, sizeof(out),
+			    "cd " SCULL_DIR " && sh guest/demo.sh >/tmp/demo-failed.out 2>&1; "
+			    "rc=$?; tail -n 1 /tmp/demo-failed.out; exit $rc"));
+	ASSERT_STR_EQ("demo: FAILED at command 1 (./scull_load): exit status 1\n", out);
+	ASSERT_TRUE(module_loaded());
+}
+
 TEST_LONG(load_refuses_when_loaded, SCULL_TEST_DEFAULT_TIMEOUT)
 {
 	char out[1024];

@@ -75,7 +75,36 @@ for f in "lib/modules/$KVER/updates/scull.ko" usr/lib/udev/rules.d/60-scull.rule
 		rc=1
 	}
 done
+# make uninstall removes every file make install put there, also when the
+# kernel compresses its modules (Debian's 7.2: scull.ko.xz), forced here
+# on 6.1's headers
+for compress in "" CONFIG_MODULE_COMPRESS_XZ=y; do
+	if [ -n "$compress" ]; then
+		make -s install DESTDIR="$stage" KERNELRELEASE="$KVER" KDIR="$KDIR" "$compress" \
+			>"$stage.log" 2>&1 || cat "$stage.log"
+		[ -f "$stage/lib/modules/$KVER/updates/scull.ko.xz" ] || {
+			echo "make install $compress did not install scull.ko.xz"
+			rc=1
+		}
+	fi
+	make -s uninstall DESTDIR="$stage" KERNELRELEASE="$KVER" >"$stage.log" 2>&1 || {
+		cat "$stage.log"
+		rc=1
+	}
+	left=$(find "$stage" ! -type d)
+	[ -z "$left" ] || {
+		echo "make uninstall${compress:+ (after an install with $compress)} left: $left"
+		rc=1
+	}
+done
 make -s clean KDIR="$KDIR" >/dev/null
+left=$(find . \( -path ./build -o -path ./.git \) -prune -o \( -name '*.ko' -o -name '*.o' \
+	-o -name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' -o -name Module.symvers \
+	-o -name modules.order \) -print)
+[ -z "$left" ] || {
+	echo "make clean left: $(tr '\n' ' ' <<<"$left")"
+	rc=1
+}
 rm -rf "$stage" "$stage.log"
 
 log "dkms build (dkms.conf, and its version is the module's)"

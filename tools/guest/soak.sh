@@ -4,7 +4,7 @@
 # make soak, inside the guest: the long runs the suite keeps short.
 #   diff.soak:   SCULL_DIFF_SEEDS seeds x SCULL_DIFF_OPS operations against
 #                tmpfs (default 100 x 100,000: ten million), split between
-#                minors 2 and 3, one process per CPU
+#                minors 2 and 3, one process for each, at once
 #   stress.soak: SCULL_STRESS_SECONDS of the concurrency stress (600)
 # Each program is one result, from its exit status, with its TAP nested;
 # tools/collect.sh checks that each ran exactly the test it was asked for.
