@@ -28,6 +28,7 @@
 #include "util.h"
 
 #define BUF	SCULL_P_BUFFER
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * The system calls glibc's poll() and epoll_wait() make, for
@@ -356,7 +357,7 @@ static void pollout_loop(unsigned int size, unsigned int len)
 		}
 	}
 	if (spins || wrong)
-		FAIL("pipe of %u bytes, writes of %u: %d rounds of POLLOUT then EAGAIN, %d of POLLOUT not room >= %u",
+		FAIL("pipe %u, writes %u: %d POLLOUT then EAGAIN, %d POLLOUT != room >= %u",
 		     size, len, spins, wrong, atomic);
 	ASSERT_TRUE(writes > 0);
 	if (room < size)
@@ -415,7 +416,6 @@ TEST(epoll_wakes_only_for_its_event)
 	struct { int fd; unsigned int events; int ep; } e[] = {
 		{ r, EPOLLIN }, { rw, EPOLLIN }, { w, EPOLLOUT }, { rw, EPOLLOUT },
 	};
-#define NR_ENTRIES	(sizeof(e) / sizeof(e[0]))
 	struct epoll_event ev, got;
 	unsigned int i;
 	char c;
@@ -423,7 +423,7 @@ TEST(epoll_wakes_only_for_its_event)
 	/* larger than PIPE_BUF: with 10 bytes in, an atomic write fits */
 	ASSERT_EQ(0, ioctl(rw, SCULL_P_IOCTSIZE, 2 * PIPE_BUF));
 	write_exact(w, "0123456789", 10);
-	for (i = 0; i < NR_ENTRIES; i++) {
+	for (i = 0; i < ARRAY_SIZE(e); i++) {
 		ev.events = e[i].events | EPOLLET;
 		e[i].ep = ASSERT_OK(epoll_create1(0));
 		ASSERT_OK(epoll_ctl(e[i].ep, EPOLL_CTL_ADD, e[i].fd, &ev));
@@ -433,7 +433,7 @@ TEST(epoll_wakes_only_for_its_event)
 	}
 	/* room: the writers' entries wake, and only they */
 	read_exact(r, &c, 1);
-	for (i = 0; i < NR_ENTRIES; i++) {
+	for (i = 0; i < ARRAY_SIZE(e); i++) {
 		if (e[i].events == EPOLLIN) {
 			ASSERT_EQ(0, epoll_wait(e[i].ep, &got, 1, 0));
 			continue;
@@ -443,7 +443,7 @@ TEST(epoll_wakes_only_for_its_event)
 	}
 	/* bytes: the readers' entries wake, and only they */
 	write_exact(w, "a", 1);
-	for (i = 0; i < NR_ENTRIES; i++) {
+	for (i = 0; i < ARRAY_SIZE(e); i++) {
 		if (e[i].events == EPOLLOUT) {
 			ASSERT_EQ(0, epoll_wait(e[i].ep, &got, 1, 0));
 			continue;
@@ -451,12 +451,11 @@ TEST(epoll_wakes_only_for_its_event)
 		ASSERT_EQ(1, epoll_wait(e[i].ep, &got, 1, 0));
 		ASSERT_EQ(EPOLLIN, got.events);
 	}
-	for (i = 0; i < NR_ENTRIES; i++)
+	for (i = 0; i < ARRAY_SIZE(e); i++)
 		close(e[i].ep);
 	close(r);
 	close(w);
 	close(rw);
-#undef NR_ENTRIES
 }
 
 /*
