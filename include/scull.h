@@ -164,12 +164,20 @@ struct scull_dev {
  * @inq: readers wait here for bytes, or for the last writer to leave
  * @outq: writers wait here for room
  * @buffer: the circular buffer, @size bytes
- * @size: bytes @buffer holds; a write of at most @size bytes is atomic
- *	(PIPE_BUF-like): its bytes go in together, never mixed with another's
+ * @size: bytes @buffer holds; a write of at most PIPE_BUF bytes, or of
+ *	@size if that is smaller, is atomic (pipe(7)): its bytes go in
+ *	together, never mixed with another's
  * @rp: where in @buffer the next byte to read sits
  * @len: bytes buffered, from @rp on, wrapping at @size
  * @nwriters: open files that may write
- * @writer_opens: writers opened so far; see struct scull_pipe_file
+ * @writer_opens: writers opened so far; see struct scull_pipe_file.  64
+ *	bits, so that it never wraps back to a reader's @writers_seen.  On
+ *	a 32-bit kernel a lockless read may tear in the instant a writer's
+ *	open carries into the high half (once in 2^32 opens): a poll then
+ *	may misreport end of file once; a wait rechecks under the lock.
+ * @atomic_waiters: writers asleep for room for a whole atomic write, until
+ *	they hold @lock again; while any waits, the buffer does not shrink
+ *	below their atomic size (-EBUSY).  Changed without @lock.
  * @async_queue: files that asked for SIGIO; fasync_helper() and
  *	kill_fasync() lock it themselves
  * @cdev: the character device; a child of @device, which it pins
@@ -188,7 +196,8 @@ struct scull_pipe {
 	unsigned int rp;
 	unsigned int len;
 	unsigned int nwriters;
-	unsigned long writer_opens;
+	u64 writer_opens;
+	atomic_t atomic_waiters;
 	struct fasync_struct *async_queue;
 	struct cdev cdev;
 	struct device device;
@@ -206,7 +215,7 @@ struct scull_pipe {
  */
 struct scull_pipe_file {
 	struct scull_pipe *pipe;
-	unsigned long writers_seen;
+	u64 writers_seen;
 };
 
 /**

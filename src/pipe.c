@@ -4,17 +4,20 @@
  *
  * Each pipe is a circular buffer of scull_p_buffer bytes.  Readers wait on
  * a wait queue for bytes, writers on another for room; O_NONBLOCK gives
- * -EAGAIN instead; poll, select and epoll report exactly when a read or a
- * write would not wait; fasync sends SIGIO when bytes arrive.  Unlike
- * LDD3's, a reader of an empty pipe that no writer holds open any more
- * gets end of file, as with a FIFO, and a write of at most the buffer's
- * size is atomic: its bytes are never mixed with another writer's.
+ * -EAGAIN instead; poll, select and epoll report exactly when a read or an
+ * atomic write would not wait; fasync sends SIGIO when bytes arrive.
+ * Unlike LDD3's, a reader of an empty pipe that no writer holds open any
+ * more gets end of file, as with a FIFO, and writes follow pipe(7): one of
+ * at most PIPE_BUF bytes, or of the whole buffer if that is smaller, is
+ * atomic (its bytes are never mixed with another writer's), a larger one
+ * may be split.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/lockdep.h>
+#include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
@@ -52,19 +55,37 @@ static bool scull_p_readable(const struct scull_pipe_file *pf)
 }
 
 /*
- * A write of @rest more bytes, @atomic when they must go in together,
- * would not wait: there is room for all of them, or for any byte when the
- * write is not atomic.  Read with or without the lock.
+ * The largest write the pipe keeps whole, as pipe(7) says: PIPE_BUF bytes,
+ * or the whole buffer if that is smaller.
+ */
+static unsigned int scull_p_atomic(unsigned int size)
+{
+	return min_t(unsigned int, size, PIPE_BUF);
+}
+
+/*
+ * A write of @rest more bytes, @first when none has gone in yet, would
+ * not wait: an atomic one (@first, and at most scull_p_atomic()) when
+ * there is room for all of it, a larger one when there is room for a
+ * byte.  Read with or without the lock.
  */
 static bool scull_p_writable(const struct scull_pipe *pipe, size_t rest,
-			     bool atomic)
+			     bool first)
 {
 	unsigned int size = READ_ONCE(pipe->size);
 	unsigned int room = size - min(READ_ONCE(pipe->len), size);
 
-	if (atomic && rest <= size)
+	if (first && rest <= scull_p_atomic(size))
 		return room >= rest;
 	return room > 0;
+}
+
+/* Room for an atomic write of any size: EPOLLOUT.  Without the lock. */
+static bool scull_p_pollout(const struct scull_pipe *pipe)
+{
+	unsigned int size = READ_ONCE(pipe->size);
+
+	return size - min(READ_ONCE(pipe->len), size) >= scull_p_atomic(size);
 }
 
 /*
@@ -169,7 +190,7 @@ static int scull_p_release(struct inode *inode, struct file *filp)
 		mutex_unlock(&pipe->lock);
 	}
 	if (last_writer) {
-		wake_up_interruptible(&pipe->inq);
+		wake_up_interruptible_poll(&pipe->inq, EPOLLHUP);
 		kill_fasync(&pipe->async_queue, SIGIO, POLL_HUP);
 	}
 	kfree(pf);
@@ -208,7 +229,8 @@ static ssize_t scull_p_read(struct file *filp, char __user *buf,
 	}
 	ret = scull_p_copy_out(pipe, buf, count);
 	mutex_unlock(&pipe->lock);
-	wake_up_interruptible(&pipe->outq);
+	if (ret > 0)
+		wake_up_interruptible_poll(&pipe->outq, EPOLLOUT | EPOLLWRNORM);
 	return ret;
 
 out_unlock:
@@ -217,11 +239,37 @@ out_unlock:
 }
 
 /*
- * A write of at most the buffer's size waits for room for all of it and
- * goes in at once; a larger one goes in as room appears, and may be
- * interleaved with other writers.  A signal or O_NONBLOCK stops a write
- * part-way: it returns the bytes written so far, or -ERESTARTSYS /
- * -EAGAIN when there are none.
+ * Sleep until a write of @rest more bytes (@first: none went in yet)
+ * would not wait, and take the lock again.  Caller holds the lock.  A
+ * writer waiting to put an atomic write in whole counts in
+ * @atomic_waiters until it holds the lock again, so the buffer does not
+ * shrink under it (scull_p_resize()).  Returns 0 with the lock held, or
+ * -ERESTARTSYS without it.
+ */
+static int scull_p_wait_room(struct scull_pipe *pipe, size_t rest, bool first)
+{
+	bool whole = first && rest <= scull_p_atomic(pipe->size);
+	int err;
+
+	lockdep_assert_held(&pipe->lock);
+	if (whole)
+		atomic_inc(&pipe->atomic_waiters);
+	mutex_unlock(&pipe->lock);
+	err = wait_event_interruptible(pipe->outq,
+				       scull_p_writable(pipe, rest, first));
+	if (!err)
+		err = mutex_lock_interruptible(&pipe->lock);
+	if (whole)
+		atomic_dec(&pipe->atomic_waiters);
+	return err;
+}
+
+/*
+ * pipe(7): a write of at most scull_p_atomic() bytes waits for room for
+ * all of it and goes in at once; a larger one goes in as room appears,
+ * and may be interleaved with other writers.  A signal or O_NONBLOCK
+ * stops a write part-way: it returns the bytes written so far, or
+ * -ERESTARTSYS / -EAGAIN when there are none.
  */
 static ssize_t scull_p_write(struct file *filp, const char __user *buf,
 			     size_t count, loff_t *ppos)
@@ -240,11 +288,7 @@ static ssize_t scull_p_write(struct file *filp, const char __user *buf,
 				ret = -EAGAIN;
 				break;
 			}
-			mutex_unlock(&pipe->lock);
-			if (wait_event_interruptible(pipe->outq,
-						     scull_p_writable(pipe, count - done, !done)))
-				return done ? done : -ERESTARTSYS;
-			if (mutex_lock_interruptible(&pipe->lock))
+			if (scull_p_wait_room(pipe, count - done, !done))
 				return done ? done : -ERESTARTSYS;
 			continue;
 		}
@@ -254,7 +298,7 @@ static ssize_t scull_p_write(struct file *filp, const char __user *buf,
 			break;
 		}
 		done += n;
-		wake_up_interruptible(&pipe->inq);
+		wake_up_interruptible_poll(&pipe->inq, EPOLLIN | EPOLLRDNORM);
 		kill_fasync(&pipe->async_queue, SIGIO, POLL_IN);
 	}
 	mutex_unlock(&pipe->lock);
@@ -264,7 +308,10 @@ static ssize_t scull_p_write(struct file *filp, const char __user *buf,
 /*
  * Readable (EPOLLIN) while bytes are buffered; EPOLLHUP at end of file,
  * as for a FIFO (select counts it as readable); writable (EPOLLOUT) while
- * there is room for a byte.
+ * an atomic write of any size fits, as pipe(7) has it: room for
+ * scull_p_atomic() bytes.  A larger write then goes in at least in part.
+ * A file waits on the queue of each side it is open for, and the
+ * wake-ups carry their event, so an epoll entry wakes for its own only.
  */
 static __poll_t scull_p_poll(struct file *filp, struct poll_table_struct *wait)
 {
@@ -272,16 +319,18 @@ static __poll_t scull_p_poll(struct file *filp, struct poll_table_struct *wait)
 	struct scull_pipe *pipe = pf->pipe;
 	__poll_t mask = 0;
 
-	poll_wait(filp, &pipe->inq, wait);
-	poll_wait(filp, &pipe->outq, wait);
 	if (filp->f_mode & FMODE_READ) {
+		poll_wait(filp, &pipe->inq, wait);
 		if (READ_ONCE(pipe->len))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (scull_p_eof(pf))
 			mask |= EPOLLHUP;
 	}
-	if ((filp->f_mode & FMODE_WRITE) && scull_p_writable(pipe, 1, false))
-		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (filp->f_mode & FMODE_WRITE) {
+		poll_wait(filp, &pipe->outq, wait);
+		if (scull_p_pollout(pipe))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+	}
 	return mask;
 }
 
@@ -290,20 +339,37 @@ static int scull_p_fasync(int fd, struct file *filp, int on)
 	return fasync_helper(fd, filp, on, &scull_p_file(filp)->pipe->async_queue);
 }
 
-/* A new buffer of @size bytes, only while the pipe is empty. */
+/*
+ * The buffer belongs to the device, not to a process: allocated at load,
+ * sized only by CAP_SYS_ADMIN, at most scull_p_nr_devs * SCULL_P_BUFFER_MAX
+ * bytes in all, and it stays when the caller is gone.  So it is charged to
+ * no memory cgroup, at load as at resize: a charge would fall on whichever
+ * cgroup ran insmod or the ioctl, not on the pipe's users, and would pin
+ * that cgroup after it is gone.  (The memory devices' quanta are
+ * charged to their writer, who chooses to store them.)
+ */
+#define SCULL_P_GFP	GFP_KERNEL
+
+/*
+ * A new buffer of @size bytes, only while the pipe is empty, and never
+ * smaller than an atomic write a writer sleeps to put in whole: -EBUSY
+ * rather than a promise broken.
+ */
 static long scull_p_resize(struct scull_pipe *pipe, unsigned int size)
 {
 	char *buffer, *old;
 	long ret = 0;
 
-	buffer = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	buffer = kvmalloc(size, SCULL_P_GFP);
 	if (!buffer)
 		return -ENOMEM;
 	if (mutex_lock_interruptible(&pipe->lock)) {
 		kvfree(buffer);
 		return -ERESTARTSYS;
 	}
-	if (pipe->len) {
+	if (pipe->len ||
+	    (scull_p_atomic(size) < scull_p_atomic(pipe->size) &&
+	     atomic_read(&pipe->atomic_waiters))) {
 		old = buffer;
 		ret = -EBUSY;
 	} else {
@@ -315,7 +381,7 @@ static long scull_p_resize(struct scull_pipe *pipe, unsigned int size)
 	mutex_unlock(&pipe->lock);
 	kvfree(old);
 	if (!ret)
-		wake_up_interruptible(&pipe->outq);
+		wake_up_interruptible_poll(&pipe->outq, EPOLLOUT | EPOLLWRNORM);
 	return ret;
 }
 
@@ -375,7 +441,7 @@ static struct scull_pipe *scull_pipe_alloc(dev_t devt, unsigned int index,
 	pipe = kzalloc(sizeof(*pipe), GFP_KERNEL);
 	if (!pipe)
 		return ERR_PTR(-ENOMEM);
-	pipe->buffer = kvmalloc(size, GFP_KERNEL);
+	pipe->buffer = kvmalloc(size, SCULL_P_GFP);
 	if (!pipe->buffer) {
 		kfree(pipe);
 		return ERR_PTR(-ENOMEM);
@@ -383,6 +449,7 @@ static struct scull_pipe *scull_pipe_alloc(dev_t devt, unsigned int index,
 	pipe->size = size;
 	pipe->index = index;
 	mutex_init(&pipe->lock);
+	atomic_set(&pipe->atomic_waiters, 0);
 	init_waitqueue_head(&pipe->inq);
 	init_waitqueue_head(&pipe->outq);
 	scull_device_init(&pipe->device, &pipe->cdev, devt, &scull_pipe_fops,

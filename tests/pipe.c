@@ -3,11 +3,15 @@
  * scullpipe: blocking reads and writes and their wake-ups, end of file
  * when the last writer leaves, poll/select/epoll readiness, SIGIO,
  * O_NONBLOCK, signals, seeks, the pipe's ioctls, and many writers and
- * readers at once (every byte once, atomic writes whole).
+ * readers at once (every byte once, atomic writes whole).  Atomic writes
+ * and POLLOUT follow pipe(7): PIPE_BUF bytes, or the whole buffer if that
+ * is smaller.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -24,6 +28,7 @@
 #include "util.h"
 
 #define BUF	SCULL_P_BUFFER
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * The system calls glibc's poll() and epoll_wait() make, for
@@ -125,11 +130,13 @@ TEST(blocked_reader_wakes_on_write)
 /*
  * A writer asleep on a full pipe wakes when a read makes room for its
  * whole write (10 bytes: atomic, so 5 bytes of room are not enough), and
- * its bytes follow the ones before them.
+ * its bytes follow the ones before them.  With 5 bytes of room it waits
+ * whole, nothing of it copied: a read then takes only the bytes before
+ * it, and its 10 bytes arrive later in one read.
  */
 TEST(blocked_writer_wakes_on_read)
 {
-	char full[BUF], back[BUF];
+	char full[BUF], back[2 * BUF];
 	int r = pipe_open(0, O_RDONLY | O_NONBLOCK);
 	int w = pipe_open(0, O_WRONLY);
 	pid_t pid;
@@ -144,11 +151,10 @@ TEST(blocked_writer_wakes_on_read)
 	wait_blocked(pid, SYS_write);
 	read_exact(r, back, 5);
 	wait_blocked(pid, SYS_write);
-	read_exact(r, back + 5, 5);
-	join_ok(pid);
-	read_exact(r, back + 10, BUF - 10);
+	ASSERT_EQ(BUF - 5, read(r, back + 5, BUF));
 	pattern_check(back, BUF, 0, 1);
-	read_exact(r, back, 10);
+	join_ok(pid);
+	ASSERT_EQ(10, read(r, back, BUF));
 	ASSERT_MEM_EQ("0123456789", back, 10);
 	ASSERT_ERRNO(read(r, back, 1), EAGAIN);
 }
@@ -264,28 +270,243 @@ TEST(poll_select_epoll_readiness)
 	int w = pipe_open(0, O_WRONLY | O_NONBLOCK);
 	int r = pipe_open(0, O_RDONLY | O_NONBLOCK);
 	int rw = pipe_open(0, O_RDWR | O_NONBLOCK);
-	char buf[BUF];
+	char buf[2 * PIPE_BUF];
 
 	ASSERT_EQ(0, readiness(r));
 	ASSERT_EQ(POLLOUT | POLLWRNORM, readiness(w));
 	ASSERT_EQ(POLLOUT | POLLWRNORM, readiness(rw));
 	write_exact(w, "0123456789", 10);
 	ASSERT_EQ(POLLIN | POLLRDNORM, readiness(r));
-	ASSERT_EQ(POLLOUT | POLLWRNORM, readiness(w));
-	ASSERT_EQ(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, readiness(rw));
+	/*
+	 * Writable means room for an atomic write (pipe(7)): PIPE_BUF bytes,
+	 * or the whole buffer if that is smaller, as the default 4000 is.
+	 */
+	ASSERT_EQ(0, readiness(w));
+	ASSERT_EQ(POLLIN | POLLRDNORM, readiness(rw));
 	memset(buf, 'f', sizeof(buf));
 	write_exact(w, buf, BUF - 10);
 	ASSERT_EQ(0, readiness(w));
 	ASSERT_EQ(POLLIN | POLLRDNORM, readiness(rw));
 	read_exact(r, buf, 1);
+	ASSERT_EQ(0, readiness(w));
+	read_exact(r, buf, BUF - 2);
+	ASSERT_EQ(0, readiness(w));
+	read_exact(r, buf, 1);
+	ASSERT_EQ(POLLOUT | POLLWRNORM, readiness(w));
+	/* a buffer of 2 * PIPE_BUF: writable while PIPE_BUF bytes fit */
+	ASSERT_EQ(0, ioctl(w, SCULL_P_IOCTSIZE, 2 * PIPE_BUF));
+	write_exact(w, buf, PIPE_BUF);
+	ASSERT_EQ(POLLOUT | POLLWRNORM, readiness(w));
+	ASSERT_EQ(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, readiness(rw));
+	write_exact(w, "x", 1);
+	ASSERT_EQ(0, readiness(w));
+	ASSERT_EQ(POLLIN | POLLRDNORM, readiness(rw));
+	read_exact(r, buf, PIPE_BUF - 4);
 	ASSERT_EQ(POLLOUT | POLLWRNORM, readiness(w));
 	close(w);
 	close(rw);
 	/* no writer left: hang-up, and bytes still to read */
 	ASSERT_EQ(POLLIN | POLLRDNORM | POLLHUP, readiness(r));
-	read_exact(r, buf, BUF - 1);
+	read_exact(r, buf, 5);
 	ASSERT_EQ(POLLHUP, readiness(r));
 	close(r);
+}
+
+/*
+ * A level-triggered writer's loop, polling for POLLOUT and writing @len
+ * bytes when it comes, on a pipe of @size bytes that starts one byte
+ * short of full; from round 50 on a reader takes some bytes a round.
+ * POLLOUT must come exactly when there is room for an atomic write
+ * (PIPE_BUF bytes, or the whole buffer if that is smaller), and the write
+ * it announces must go in: whole if it is atomic, else what fits.  A
+ * POLLOUT followed by EAGAIN would make such a loop spin.
+ */
+static void pollout_loop(unsigned int size, unsigned int len)
+{
+	unsigned int atomic = size < PIPE_BUF ? size : PIPE_BUF;
+	unsigned int room = 1, step = atomic / 25 + 1;
+	int w = pipe_open(0, O_WRONLY | O_NONBLOCK);
+	int r = pipe_open(0, O_RDONLY | O_NONBLOCK);
+	char *buf = xmalloc(size + len);
+	int i, spins = 0, wrong = 0, writes = 0;
+	ssize_t n, want;
+
+	ASSERT_EQ(0, ioctl(w, SCULL_P_IOCTSIZE, size));
+	memset(buf, 'p', size + len);
+	write_exact(w, buf, size - 1);
+	for (i = 0; i < 100; i++) {
+		struct pollfd p = { .fd = w, .events = POLLOUT };
+
+		ASSERT_OK(poll(&p, 1, 0));
+		wrong += !!(p.revents & POLLOUT) != (room >= atomic);
+		if (p.revents & POLLOUT) {
+			n = write(w, buf, len);
+			if (n < 0 && errno == EAGAIN) {
+				spins++;
+			} else {
+				want = len <= atomic || len <= room ? len : room;
+				ASSERT_EQ(want, n);
+				room -= n;
+				writes++;
+			}
+		}
+		if (i >= 50 && room < size) {
+			want = step < size - room ? step : size - room;
+			ASSERT_EQ(want, read(r, buf, step));
+			room += want;
+		}
+	}
+	if (spins || wrong)
+		FAIL("pipe %u, writes %u: %d POLLOUT then EAGAIN, %d POLLOUT != room >= %u",
+		     size, len, spins, wrong, atomic);
+	ASSERT_TRUE(writes > 0);
+	if (room < size)
+		read_exact(r, buf, size - room);
+	close(w);
+	close(r);
+	free(buf);
+}
+
+TEST(pollout_means_an_atomic_write_fits)
+{
+	pollout_loop(BUF, 2);
+	pollout_loop(BUF, PIPE_BUF);
+	pollout_loop(2 * PIPE_BUF, 2);
+	pollout_loop(2 * PIPE_BUF, PIPE_BUF);
+	pollout_loop(2 * PIPE_BUF, PIPE_BUF + 1);
+	pollout_loop(1, 2);
+}
+
+/*
+ * In a buffer larger than PIPE_BUF, a write of PIPE_BUF bytes is atomic
+ * and a larger one is not: with PIPE_BUF - 1 bytes of room, O_NONBLOCK
+ * gives EAGAIN for the first and writes what fits of the second.
+ */
+TEST(atomic_size_is_pipe_buf)
+{
+	int rw = pipe_open(0, O_RDWR | O_NONBLOCK);
+	char *buf = xmalloc(4 * PIPE_BUF), *back = xmalloc(4 * PIPE_BUF);
+
+	ASSERT_EQ(0, ioctl(rw, SCULL_P_IOCTSIZE, 4 * PIPE_BUF));
+	pattern_fill(buf, 4 * PIPE_BUF, 0, 6);
+	write_exact(rw, buf, 3 * PIPE_BUF + 1);
+	ASSERT_EQ(POLLIN | POLLRDNORM, readiness(rw));
+	ASSERT_ERRNO(write(rw, buf, PIPE_BUF), EAGAIN);
+	ASSERT_EQ(PIPE_BUF - 1, write(rw, buf + 3 * PIPE_BUF + 1, PIPE_BUF + 1));
+	read_exact(rw, back, 4 * PIPE_BUF);
+	pattern_check(back, 4 * PIPE_BUF, 0, 6);
+	ASSERT_EQ(POLLOUT | POLLWRNORM, readiness(rw));
+	close(rw);
+	free(buf);
+	free(back);
+}
+
+/*
+ * Wake-ups carry their event: a read that makes room wakes writers'
+ * epoll entries only, a write readers' only.  Edge-triggered entries
+ * show each wake-up: one woken while its file is ready reports it again.
+ * The O_RDWR file is on both wait queues; its entry for EPOLLIN must not
+ * wake for room, nor its entry for EPOLLOUT for bytes.
+ */
+TEST(epoll_wakes_only_for_its_event)
+{
+	int r = pipe_open(0, O_RDONLY | O_NONBLOCK);
+	int w = pipe_open(0, O_WRONLY | O_NONBLOCK);
+	int rw = pipe_open(0, O_RDWR | O_NONBLOCK);
+	struct { int fd; unsigned int events; int ep; } e[] = {
+		{ r, EPOLLIN }, { rw, EPOLLIN }, { w, EPOLLOUT }, { rw, EPOLLOUT },
+	};
+	struct epoll_event ev, got;
+	unsigned int i;
+	char c;
+
+	/* larger than PIPE_BUF: with 10 bytes in, an atomic write fits */
+	ASSERT_EQ(0, ioctl(rw, SCULL_P_IOCTSIZE, 2 * PIPE_BUF));
+	write_exact(w, "0123456789", 10);
+	for (i = 0; i < ARRAY_SIZE(e); i++) {
+		ev.events = e[i].events | EPOLLET;
+		e[i].ep = ASSERT_OK(epoll_create1(0));
+		ASSERT_OK(epoll_ctl(e[i].ep, EPOLL_CTL_ADD, e[i].fd, &ev));
+		ASSERT_EQ(1, epoll_wait(e[i].ep, &got, 1, 0));
+		ASSERT_EQ(e[i].events, got.events);
+		ASSERT_EQ(0, epoll_wait(e[i].ep, &got, 1, 0));
+	}
+	/* room: the writers' entries wake, and only they */
+	read_exact(r, &c, 1);
+	for (i = 0; i < ARRAY_SIZE(e); i++) {
+		if (e[i].events == EPOLLIN) {
+			ASSERT_EQ(0, epoll_wait(e[i].ep, &got, 1, 0));
+			continue;
+		}
+		ASSERT_EQ(1, epoll_wait(e[i].ep, &got, 1, 0));
+		ASSERT_EQ(EPOLLOUT, got.events);
+	}
+	/* bytes: the readers' entries wake, and only they */
+	write_exact(w, "a", 1);
+	for (i = 0; i < ARRAY_SIZE(e); i++) {
+		if (e[i].events == EPOLLOUT) {
+			ASSERT_EQ(0, epoll_wait(e[i].ep, &got, 1, 0));
+			continue;
+		}
+		ASSERT_EQ(1, epoll_wait(e[i].ep, &got, 1, 0));
+		ASSERT_EQ(EPOLLIN, got.events);
+	}
+	for (i = 0; i < ARRAY_SIZE(e); i++)
+		close(e[i].ep);
+	close(r);
+	close(w);
+	close(rw);
+}
+
+/*
+ * A buffer never shrinks below an atomic write that a writer sleeps to
+ * put in whole: a pipe of 100 bytes, full, and a writer asleep for room
+ * for 80.  A read empties the pipe and wakes the writer, which cannot run
+ * yet (it shares this test's CPU, and the test runs SCHED_FIFO until it
+ * is done): shrinking to 50 now gives EBUSY, growing to 200 does not.
+ * The writer's 80 bytes then arrive whole, and once it is gone the
+ * shrink is allowed.
+ */
+TEST(shrink_waits_for_a_sleeping_atomic_writer)
+{
+	struct sched_param fifo = { .sched_priority = 1 }, other = { 0 };
+	int r = pipe_open(0, O_RDONLY | O_NONBLOCK);
+	int w = pipe_open(0, O_WRONLY);
+	char rec[80], back[200];
+	int shrink, shrink_errno, grow;
+	cpu_set_t cpu0;
+	pid_t pid;
+
+	ASSERT_EQ(0, ioctl(w, SCULL_P_IOCTSIZE, 100));
+	memset(back, 'f', 100);
+	write_exact(w, back, 100);
+	pattern_fill(rec, sizeof(rec), 0, 7);
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_OK(sched_setaffinity(0, sizeof(cpu0), &cpu0));
+	pid = fork();
+	if (!pid) {
+		ASSERT_EQ(80, write(w, rec, sizeof(rec)));
+		_exit(0);
+	}
+	wait_blocked(pid, SYS_write);
+	ASSERT_OK(sched_setscheduler(0, SCHED_FIFO, &fifo));
+	read_exact(r, back, 100);
+	shrink = ioctl(w, SCULL_P_IOCTSIZE, 50);
+	shrink_errno = errno;
+	grow = ioctl(w, SCULL_P_IOCTSIZE, 200);
+	ASSERT_OK(sched_setscheduler(0, SCHED_OTHER, &other));
+	if (shrink != -1 || shrink_errno != EBUSY)
+		FAIL("shrinking under a sleeping atomic writer: %d (%s), not EBUSY",
+		     shrink, shrink ? strerror(shrink_errno) : "done");
+	ASSERT_EQ(0, grow);
+	join_ok(pid);
+	ASSERT_EQ(80, read(r, back, sizeof(back)));
+	pattern_check(back, 80, 0, 7);
+	ASSERT_EQ(200, ioctl(w, SCULL_P_IOCQSIZE));
+	ASSERT_EQ(0, ioctl(w, SCULL_P_IOCTSIZE, 50));
+	close(r);
+	close(w);
 }
 
 /* A sleeping poll or epoll_wait wakes for bytes, and for the hang-up. */
