@@ -164,6 +164,8 @@ void memcg_store(int minor, size_t len, void (*undo)(void),
  * (struct scull_qset), at the running kernel's object sizes.
  */
 void scull_cost(size_t len, struct memcg_use *cost);
+/* How far a cgroup's kernel memory may move in a run without scull. */
+long long memcg_slack(void);
 /* Check use[] from memcg_store(): exactly cost stored, all of it freed. */
 void memcg_check(const struct memcg_use use[3], const struct memcg_use *cost);
 
