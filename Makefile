@@ -4,6 +4,8 @@
 #
 #   make help                 every target, one line each, with its time
 #   make                      scull.ko for the running kernel
+#   make rust                 scull_rs.ko, the Rust twin of the memory devices
+#                             (in progress), for Debian's 7.2 kernel
 #   make KERNELRELEASE=<ver>  ... for another installed kernel (or KDIR=<tree>)
 #   sudo make install         modules_install + depmod + udev rule + scripts
 #   make demo                 a one-minute session with scull in QEMU
@@ -73,13 +75,21 @@ all: modules
 modules:
 	$(need_kdir)$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+# The Rust twin (rust/) for Debian's 7.2 kernel, built in a chroot with the
+# rustc that kernel was built with and a prepared linux-source tree
+# (tools/rust.sh makes both once, as root); leaves ./scull_rs.ko beside
+# scull_load.  Plain make never needs Rust.
+rust:
+	tools/build-rust.sh $(CURDIR)/build/rust 7.2
+	cp build/rust/scull_rs.ko scull_rs.ko
+
 # Without headers there is nothing kbuild could have built here but what
 # an earlier build left: remove that by name.
 clean:
 ifneq ($(wildcard $(KDIR)/Makefile),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 else
-	rm -f scull.ko scull.o scull.mod scull.mod.c scull.mod.o Module.symvers modules.order \
+	rm -f scull_rs.ko scull.ko scull.o scull.mod scull.mod.c scull.mod.o Module.symvers modules.order \
 		.*.cmd src/*.o src/.*.cmd
 endif
 
@@ -184,6 +194,7 @@ help:
 	@echo "Build and use it on this machine (needs the running kernel's headers):"
 	@echo '  make                 scull.ko for the running kernel                 5 s'
 	@echo '  make KERNELRELEASE=<version> or KDIR=<tree>: for another kernel'
+	@echo '  make rust            scull_rs.ko, the Rust twin, for 7.2 (in progress) 10 s (+15 min once)'
 	@echo '  sudo ./scull_load    load it: /dev/scull0..3, group scull, mode 0660'
 	@echo '  sudo ./scull_unload  unload it'
 	@echo '  sudo make install    module, udev rule, scull_load and scull_unload'
@@ -192,5 +203,5 @@ help:
 	@echo '  make distclean       that, and build/ (bench builds, logs, results)'
 	@echo '  make help            this list'
 
-.PHONY: all modules clean distclean install uninstall check demo check-all check-debug check-fresh \
+.PHONY: all modules rust clean distclean install uninstall check demo check-all check-debug check-fresh \
 	boot-loop boot-all vm-shell bench profile soak lint help

@@ -6,7 +6,7 @@
 #   tools/deps.sh MODE [extra-package ...]
 #
 # MODE is check, shell, bench, profile, soak, callcost, lint, kernel,
-# fresh or debug-kernel.  As root on Debian, missing packages are installed with
+# fresh, rust or debug-kernel.  As root on Debian, missing packages are installed with
 # apt-get (one `apt-get update` first when the install needs it).
 # Otherwise the exact command to run is printed and the script fails.
 set -euo pipefail
@@ -28,6 +28,8 @@ check | shell | soak | callcost) pkgs="$vm_pkgs" ;;
 bench) pkgs="$vm_pkgs gnuplot-nox" ;;
 profile) pkgs="$vm_pkgs linux-perf" ;;
 lint) pkgs="sparse shellcheck linux-source-6.1 dkms gcc make libc6-dev perl xz-utils" ;;
+# tools/rust.sh: the Rust twin's toolchain chroot
+rust) pkgs="debootstrap xz-utils" ;;
 # tools/debug-kernel.sh: Debian's kernel source and what building it takes
 debug-kernel) pkgs="linux-source-6.1 gcc make libc6-dev perl xz-utils bc bison flex libelf-dev libssl-dev kmod" ;;
 *) die "unknown mode '$mode'" ;;
