@@ -71,8 +71,11 @@ done
 ktap_test_result guest.scull_load ./scull_load
 [ "$kunit" -eq 0 ] || ktap_run_prog kunit sh guest/kunit.sh
 for prog in $selected; do
+	started=$(date +%s)
 	# shellcheck disable=SC2086
 	ktap_run_prog "$prog" ./tests/"$prog" $TESTS
+	# each program's time, so that a slow one shows (CI's budget)
+	echo "# time $prog $(($(date +%s) - started)) s"
 done
 # the module tests end with scull unloaded: load it back to unload it
 [ -d /sys/module/scull ] || ./scull_load >/dev/null
