@@ -21,8 +21,10 @@ KROOT=${KROOT:-}
 KCROSS=${KCROSS:-}
 
 if [ -n "$KROOT" ]; then
-	src=$KROOT/build/scull
-	inside=/build/scull
+	# one folder per OUTDIR: builds for one chroot may overlap (make
+	# lint's i386 build beside check-all's i386 row)
+	inside=/build/scull-$(printf '%s' "$out" | cksum | cut -d ' ' -f 1)
+	src=$KROOT$inside
 else
 	src=$out/src
 	inside=$src

@@ -19,8 +19,14 @@
 # each kernel (tools/vm.sh boot: boot, load and unload scull, power off),
 # and a table of boots and failures.
 #
-# The guest lock (tools/vm.sh) is taken once for all rows, so that the
-# rows run back to back on a machine where other guests wait too.
+# Rows overlap: a row's preparation (tools/kernel.sh, the module and test
+# builds, the initramfs; no guest) runs while the row before it has its
+# guest, which saves the build's minute or so on every row after the
+# first.  The guests still run one at a time, in row order: tools/vm.sh
+# takes the guest lock only to boot, and a row starts only once the row
+# before it has booted.  A caller that holds the lock already
+# (SCULL_GUEST_LOCKED=1) gets the rows one after the other, as before.
+# Each row's output is kept in its log and shown whole, in row order.
 set -uo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -35,27 +41,69 @@ dir=$SCULL_OUT/check-all
 [ "$mode" = check ] || dir=$SCULL_OUT/boot-all
 mkdir -p "$dir" "$SCULL_CACHE"
 
-if [ "${SCULL_GUEST_LOCKED:-}" != 1 ]; then
-	scull_guest_lock
-	export SCULL_GUEST_LOCKED=1
-fi
 lines=()
 tpass=0 tfail=0 tskip=0 status=0
 all_start=$(date +%s)
 
 mmss() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
 
+# run_row ROW: the row's kernel (its KVER in ROW.kinfo) and its vm.sh run,
+# all output in ROW.log, the exit status in ROW.rc
+run_row() {
+	local k=$1 info
+	date +%s >"$dir/$k.start"
+	{
+		if info=$("$SCULL_ROOT/tools/kernel.sh" "$k"); then
+			printf '%s\n' "$info" >"$dir/$k.kinfo"
+			eval "$info"
+			rm -f "$SCULL_OUT/$KVER/module/build.log"
+		fi
+		KERNEL=$k "$SCULL_ROOT/tools/vm.sh" "$mode"
+	} >"$dir/$k.log" 2>&1
+	echo $? >"$dir/$k.rc"
+}
+
+# start_rows: every row in the background, each once the one before it
+# has booted (or ended), with its pid in ROW.pid
+start_rows() {
+	local k pid
+	for k in $rows; do
+		: >"$dir/$k.log"
+		run_row "$k" &
+		pid=$!
+		echo "$pid" >"$dir/$k.pid"
+		while kill -0 "$pid" 2>/dev/null; do
+			[ "${SCULL_GUEST_LOCKED:-}" = 1 ] ||
+				! grep -q '\] booting ' "$dir/$k.log" || break
+			sleep 1
+		done
+	done
+	wait
+}
+
 for k in $rows; do
-	start=$(date +%s) note=
+	rm -f "$dir/$k.pid" "$dir/$k.rc" "$dir/$k.kinfo" "$dir/$k.start"
+done
+start_rows &
+starter=$!
+
+for k in $rows; do
+	note=
+	while [ ! -s "$dir/$k.pid" ]; do
+		kill -0 "$starter" 2>/dev/null || break
+		sleep 1
+	done
 	log "check-all: KERNEL=$k"
-	KVER=$k KDEBARCH="?"
-	if info=$("$SCULL_ROOT/tools/kernel.sh" "$k"); then
-		eval "$info"
-	fi
-	rm -f "$SCULL_OUT/$KVER/module/build.log"
-	KERNEL=$k "$SCULL_ROOT/tools/vm.sh" "$mode" 2>&1 | tee "$dir/$k.log"
-	rc=${PIPESTATUS[0]}
+	# the row's output so far, then as it comes, until it ends
+	tail -n +1 -f --pid="$(cat "$dir/$k.pid" 2>/dev/null || echo "$starter")" "$dir/$k.log"
+	while [ ! -s "$dir/$k.rc" ] && kill -0 "$starter" 2>/dev/null; do
+		sleep 1
+	done
+	rc=$(cat "$dir/$k.rc" 2>/dev/null || echo 1)
+	start=$(cat "$dir/$k.start" 2>/dev/null || echo "$all_start")
 	wall=$(($(date +%s) - start))
+	KVER=$k KDEBARCH="?"
+	[ ! -s "$dir/$k.kinfo" ] || eval "$(cat "$dir/$k.kinfo")"
 
 	if [ "$mode" = boot ]; then
 		summary=$(grep -E '^[0-9]+ booted, [0-9]+ failed' "$dir/$k.log" | tail -n 1)

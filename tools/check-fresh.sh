@@ -97,9 +97,15 @@ log "the clone: $SCULL_ROOT at $commit (what is committed, nothing else)"
 rm -rf "$top/origin.git"
 git clone -q --bare --no-local "$SCULL_ROOT" "$top/origin.git"
 
-# One guest at a time on this machine: the root's own runs queue behind
-# no one, so the lock is taken here for all of them.
-scull_guest_lock
+# One guest at a time on this machine: the root's runs take this
+# machine's guest lock, as every guest here does.  Its file and queue are
+# bound into the root's /run, and SCULL_GUEST_LOCK names them there, so
+# check-fresh can run beside other runs (CI runs it beside check-all) and
+# only its guests wait, never its downloads and builds.  A lock is no
+# cache: nothing of the host's packages or caches goes in.
+lock=${SCULL_GUEST_LOCK:-$SCULL_CACHE/guest.lock}
+mkdir -p "$lock.queue"
+touch "$lock"
 
 # inside CMD: run CMD (a shell line) in the root as a newcomer's root
 # login shell would, in a mount namespace of its own with the machine's
@@ -109,21 +115,26 @@ scull_guest_lock
 inside() {
 	# shellcheck disable=SC2016  # expanded by the inner shell
 	unshare --mount --propagation private sh -c '
-		root=$1 origin=$2
-		shift 2
+		root=$1 origin=$2 lock=$3
+		shift 3
 		mount --bind "$root" "$root" &&
 		mount -t proc proc "$root/proc" &&
 		mount -t sysfs sysfs "$root/sys" &&
 		mount --rbind /dev "$root/dev" &&
 		mount -t tmpfs tmpfs "$root/tmp" &&
 		mount -t tmpfs tmpfs "$root/run" &&
+		mkdir -p "$root/run/scull-guest/guest.lock.queue" &&
+		touch "$root/run/scull-guest/guest.lock" &&
+		mount --bind "$lock" "$root/run/scull-guest/guest.lock" &&
+		mount --bind "$lock.queue" "$root/run/scull-guest/guest.lock.queue" &&
 		mkdir -p "$root/mnt/origin" &&
 		mount --bind -o ro "$origin" "$root/mnt/origin" &&
 		exec chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root \
 			SHELL=/bin/bash TERM=dumb LANG=C.UTF-8 \
+			SCULL_GUEST_LOCK=/run/scull-guest/guest.lock \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			/bin/bash -c "$1"
-	' sh "$root" "$top/origin.git" "$1"
+	' sh "$root" "$top/origin.git" "$lock" "$1"
 }
 
 # A machine's package lists are current when its user first logs in (a

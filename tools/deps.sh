@@ -74,6 +74,20 @@ install_progress() {
 }
 update_progress() { echo "$(scull_mb /var/lib/apt/lists) MB of package lists"; }
 
+# One install at a time on this machine: parts of a run that overlap
+# (check-all's rows, CI's parts) may need packages at once, and a second
+# apt-get would fail on dpkg's lock.  The one that waited installs what is
+# still missing then.
+mkdir -p /run/lock
+exec 9>/run/lock/scull-deps.lock
+flock 9
+missing_before=$missing
+missing=
+for p in $missing_before; do
+	installed "$p" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
 log "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086  # word splitting of the package list is wanted

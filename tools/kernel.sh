@@ -28,6 +28,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 name=${1:?usage: kernel.sh KERNEL}
+# One kernel.sh per kernel at a time: runs that overlap (check-all's rows
+# beside make lint, CI's sanitizer kernel build beside make check-debug)
+# may ask for the same kernel, whose download, chroot or build one of them
+# makes while the other waits, then finds them ready.
+mkdir -p "$SCULL_CACHE"
+exec 9>"$SCULL_CACHE/.kernel-$name.lock"
+flock 9
 # debug: the sanitizer kernel built from Debian's 6.1 source (check-debug)
 if [ "$name" = debug ]; then
 	exec "$(dirname "$0")/debug-kernel.sh"

@@ -126,12 +126,14 @@ if [ "$KDEBARCH" = amd64 ]; then
 	make -s -C "$SCULL_ROOT/tests" O="$out/tests" $targets >&2
 else
 	# built where the module was, with that architecture's compiler
-	tb=$KROOT/build/scull-tests
+	# (a folder of this tree's own: two trees may build at once)
+	tb_in=/build/scull-tests-$(printf '%s' "$out" | cksum | cut -d ' ' -f 1)
+	tb=$KROOT$tb_in
 	rm -rf "$tb" "$out/tests"
 	mkdir -p "$tb/include"
 	cp -r "$SCULL_ROOT/tests" "$tb/"
 	cp -r "$SCULL_ROOT/include/uapi" "$tb/include/"
-	chroot "$KROOT" make -s -C /build/scull-tests/tests O=/build/scull-tests/out \
+	chroot "$KROOT" make -s -C "$tb_in/tests" O="$tb_in/out" \
 		TARGET="$KDEBARCH" >&2
 	cp -r "$tb/out" "$out/tests"
 fi
