@@ -298,6 +298,7 @@ void scull_device_init(struct device *device, struct cdev *cdev,
 		       dev_t devt, const struct file_operations *fops,
 		       void (*release)(struct device *device));
 void scull_device_released(void);
+int scull_open_ready(void);
 
 /* storage.c */
 int scull_geometry_check(unsigned long quantum, unsigned long qset,
