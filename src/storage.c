@@ -267,16 +267,19 @@ static __always_inline size_t scull_copy_to_iter(const struct scull_store *st,
 {
 	void *addr;
 
+	if (!st->quantum_order) {
+		if (!scull_copy_sane(st, off, n))
+			return 0;
+		addr = kmap_local_page(quantum);
+		n = _copy_to_iter(addr + off, n, to);
+		kunmap_local(addr);
+		return n;
+	}
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_to_iter(quantum + off, n, to);
 	if (!scull_copy_sane(st, off, n))
 		return 0;
-	if (st->quantum_order)
-		return _copy_to_iter(quantum + off, n, to);
-	addr = kmap_local_page(quantum);
-	n = _copy_to_iter(addr + off, n, to);
-	kunmap_local(addr);
-	return n;
+	return _copy_to_iter(quantum + off, n, to);
 }
 
 static __always_inline size_t scull_copy_from_iter(const struct scull_store *st,
@@ -286,16 +289,19 @@ static __always_inline size_t scull_copy_from_iter(const struct scull_store *st,
 {
 	void *addr;
 
+	if (!st->quantum_order) {
+		if (!scull_copy_sane(st, off, n))
+			return 0;
+		addr = kmap_local_page(quantum);
+		n = _copy_from_iter(addr + off, n, from);
+		kunmap_local(addr);
+		return n;
+	}
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_from_iter(quantum + off, n, from);
 	if (!scull_copy_sane(st, off, n))
 		return 0;
-	if (st->quantum_order)
-		return _copy_from_iter(quantum + off, n, from);
-	addr = kmap_local_page(quantum);
-	n = _copy_from_iter(addr + off, n, from);
-	kunmap_local(addr);
-	return n;
+	return _copy_from_iter(quantum + off, n, from);
 }
 
 /* The store holds no set: its table goes too. */
