@@ -35,7 +35,9 @@ struct tty_struct;
 
 /**
  * struct scull_qset - one quantum set: LDD3's unit of the storage list
- * @data: @qset pointers (the owning store's) to quanta of @quantum bytes;
+ * @data: @qset pointers (the owning store's) to quanta of @quantum bytes,
+ *	each the quantum's address, or its struct page when the quantum is
+ *	one page (&scull_store.quantum_order 0: maybe highmem, not mapped);
  *	a NULL entry is a quantum never written, which reads as zeros
  * @node: in &scull_store.qsets, ordered by @index
  * @index: the set covers bytes [@index, @index + 1) * quantum * qset
@@ -298,6 +300,7 @@ void scull_device_init(struct device *device, struct cdev *cdev,
 		       dev_t devt, const struct file_operations *fops,
 		       void (*release)(struct device *device));
 void scull_device_released(void);
+int scull_open_ready(void);
 
 /* storage.c */
 int scull_geometry_check(unsigned long quantum, unsigned long qset,

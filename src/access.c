@@ -143,6 +143,9 @@ static int scull_access_open(struct inode *inode, struct file *filp)
 						struct scull_access, mem.cdev);
 	int err;
 
+	err = scull_open_ready();
+	if (err)
+		return err;
 	switch (acc->rule) {
 	case SCULL_ACCESS_SINGLE:
 		err = scull_single_claim(acc);
@@ -277,6 +280,9 @@ static int scull_priv_open(struct inode *inode, struct file *filp)
 	struct tty_struct *tty;
 	int err;
 
+	err = scull_open_ready();
+	if (err)
+		return err;
 	tty = get_current_tty();
 	if (!tty)
 		return -ENXIO;
@@ -338,9 +344,16 @@ static struct attribute *scull_priv_attrs[] = {
 };
 ATTRIBUTE_GROUPS(scull_priv);
 
+/* The last reference to an access device: its stored bytes go with it. */
 static void scull_access_dev_release(struct device *device)
 {
-	kfree(container_of(device, struct scull_access, mem.device));
+	struct scull_access *acc = container_of(device, struct scull_access,
+						mem.device);
+
+	down_write(&acc->mem.store.rwsem);
+	scull_store_trim(&acc->mem.store);
+	up_write(&acc->mem.store.rwsem);
+	kfree(acc);
 	scull_device_released();
 }
 
@@ -490,10 +503,10 @@ void scull_access_del(void)
 }
 
 /**
- * scull_access_put() - free their stored bytes and drop our references
+ * scull_access_put() - drop our references
  *
  * No file is open (each holds the module), so scullpriv has no terminal's
- * store left.  Each device is freed by its release.
+ * store left.  Each device is freed, with its stored bytes, by its release.
  */
 void scull_access_put(void)
 {
@@ -508,9 +521,6 @@ void scull_access_put(void)
 		acc = scull_access_devs[i];
 		if (!acc)
 			continue;
-		down_write(&acc->mem.store.rwsem);
-		scull_store_trim(&acc->mem.store);
-		up_write(&acc->mem.store.rwsem);
 		put_device(&acc->mem.device);
 		scull_access_devs[i] = NULL;
 	}

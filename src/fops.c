@@ -70,8 +70,9 @@ static int scull_open(struct inode *inode, struct file *filp)
 {
 	struct scull_dev *dev = container_of(inode->i_cdev, struct scull_dev,
 					     cdev);
+	int err = scull_open_ready();
 
-	return scull_open_store(filp, &dev->store);
+	return err ?: scull_open_store(filp, &dev->store);
 }
 
 /*

@@ -215,6 +215,27 @@ struct class *scull_class;
  */
 static atomic_t scull_releases_pending = ATOMIC_INIT(0);
 
+/*
+ * Set once scull_init() has done everything that can fail.  A node can be
+ * opened from its cdev_device_add() on, but a later step may still fail,
+ * and a module whose init fails is freed at once, open files or not
+ * (do_init_module() does not wait for its references).  Until then every
+ * open fails with -ENXIO, as if the node were not there yet: a load that
+ * fails never has a file to wait for, nor a store a holder could refill.
+ */
+static bool scull_ready;
+
+/**
+ * scull_open_ready() - the first step of every open
+ *
+ * Return: 0 once the module is loaded for good, -ENXIO before.
+ */
+int scull_open_ready(void)
+{
+	/* pairs with the release in scull_init(): all it made is seen */
+	return smp_load_acquire(&scull_ready) ? 0 : -ENXIO;
+}
+
 /* Minors in the region: memory devices, pipes, access-controlled devices. */
 static unsigned int scull_nr_minors(void)
 {
@@ -304,9 +325,15 @@ void scull_device_released(void)
 		wake_up_var(&scull_releases_pending);
 }
 
+/* The last reference to a memory device: its stored bytes go with it. */
 static void scull_dev_release(struct device *device)
 {
-	kfree(container_of(device, struct scull_dev, device));
+	struct scull_dev *dev = container_of(device, struct scull_dev, device);
+
+	down_write(&dev->store.rwsem);
+	scull_store_trim(&dev->store);
+	up_write(&dev->store.rwsem);
+	kfree(dev);
 	scull_device_released();
 }
 
@@ -333,19 +360,13 @@ static struct scull_dev * __init scull_dev_alloc(unsigned int index)
 	return dev;
 }
 
-/* Free the stored bytes and drop our reference to every device. */
+/* Drop our reference to every device: each release frees its bytes. */
 static void scull_devs_put(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < scull_nr_devs && scull_devices[i]; i++) {
-		struct scull_dev *dev = scull_devices[i];
-
-		down_write(&dev->store.rwsem);
-		scull_store_trim(&dev->store);
-		up_write(&dev->store.rwsem);
-		put_device(&dev->device);
-	}
+	for (i = 0; i < scull_nr_devs && scull_devices[i]; i++)
+		put_device(&scull_devices[i]->device);
 	kfree(scull_devices);
 }
 
@@ -391,9 +412,10 @@ static void scull_devs_del(void)
  * The order matters.  Everything a node needs -- its store or buffer, its
  * device, the /proc files that show it -- exists before the first
  * cdev_device_add() makes a node visible, and adding the nodes is the last
- * step that can fail.  Exit undoes it in reverse: no node is visible when
- * /proc goes, and the module waits for the device releases, its own code,
- * before it goes.
+ * step that can fail.  Adding one node can still fail after another is
+ * there, so the nodes open only once all are (scull_open_ready()).  Exit
+ * undoes it in reverse: no node is visible when /proc goes, and the module
+ * waits for the device releases, its own code, before it goes.
  */
 static int __init scull_init(void)
 {
@@ -449,6 +471,8 @@ static int __init scull_init(void)
 	err = scull_access_add();
 	if (err)
 		goto out_del_pipes;
+	/* nothing fails from here: the nodes open, and see all of the above */
+	smp_store_release(&scull_ready, true);
 
 	pr_info("%u devices, %u pipes of %u bytes, major %u, minors %u-%u, quantum %u, qset %u, limit %llu bytes, capacity %llu bytes\n",
 		scull_nr_devs, scull_p_nr_devs, scull_p_buffer,

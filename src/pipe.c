@@ -150,7 +150,10 @@ static int scull_p_open(struct inode *inode, struct file *filp)
 	struct scull_pipe *pipe = container_of(inode->i_cdev, struct scull_pipe,
 					       cdev);
 	struct scull_pipe_file *pf;
+	int err = scull_open_ready();
 
+	if (err)
+		return err;
 	/* no direct I/O: refuse it before the open counts as a writer's */
 	if (filp->f_flags & O_DIRECT)
 		return -EINVAL;

@@ -9,6 +9,7 @@
 #include <linux/build_bug.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/log2.h>
 #include <linux/lockdep.h>
 #include <linux/math64.h>
@@ -185,10 +186,16 @@ static void scull_budget_uncharge(struct scull_budget *budget, u64 bytes)
 /*
  * A zeroed quantum.  Page-sized ones come from the page allocator, as page
  * cache pages do: objects of their own, which the copies below move with
- * no hardened-usercopy lookup of a slab object on every call.  A larger
- * power of two is one compound page when memory is not too fragmented for
- * it, otherwise vmalloc() memory, which needs no contiguous pages.  The caller holds the
- * lock for writing, so the geometry cannot change under it.
+ * no hardened-usercopy lookup of a slab object on every call.  They may be
+ * highmem, as page cache pages may: a 32-bit kernel maps less than 1 GiB
+ * of its memory for good (lowmem), and the default four devices of 256 MiB
+ * would fill that and start the OOM killer with highmem still free.  So a
+ * page quantum is its struct page, mapped for each copy (kmap_local_page(),
+ * which is page_address() where there is no highmem).  A larger power of
+ * two is one compound page when memory is not too fragmented for it,
+ * otherwise vmalloc() memory, which needs no contiguous pages; either is
+ * its address.  The caller holds the lock for writing, so the geometry
+ * cannot change under it.
  */
 static void *scull_quantum_alloc(const struct scull_store *st)
 {
@@ -197,10 +204,8 @@ static void *scull_quantum_alloc(const struct scull_store *st)
 
 	if (st->quantum_order < 0)
 		return kvzalloc(st->quantum, gfp);
-	if (!st->quantum_order) {
-		page = alloc_page(gfp);
-		return page ? page_address(page) : NULL;
-	}
+	if (!st->quantum_order)
+		return alloc_page(gfp | __GFP_HIGHMEM);
 	/* try lightly for contiguous pages, as kvmalloc() does */
 	page = alloc_pages(gfp | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY,
 			   st->quantum_order);
@@ -226,7 +231,9 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
 {
 	if (st->budget)
 		scull_budget_uncharge(st->budget, st->quantum);
-	if (scull_quantum_is_virt(st, quantum))
+	if (!st->quantum_order)
+		__free_page(quantum);
+	else if (scull_quantum_is_virt(st, quantum))
 		kvfree(quantum);
 	else
 		__free_pages(virt_to_page(quantum), st->quantum_order);
@@ -243,6 +250,8 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
  * once (the callers keep it inside: this is a bug trap, two compares).  A
  * pipe iterator (before 6.5) gets a copy into its own pages, never a link
  * to the device's (so never copy_page_to_iter(), which links the page).
+ * A page quantum, perhaps highmem, is mapped for the copy as those helpers
+ * map theirs (kmap_local_page(), which allows the copy to fault).
  * kvzalloc() and vmalloc() quanta take the checked copies.
  */
 static __always_inline bool scull_copy_sane(const struct scull_store *st,
@@ -256,6 +265,16 @@ static __always_inline size_t scull_copy_to_iter(const struct scull_store *st,
 						 unsigned int off, size_t n,
 						 struct iov_iter *to)
 {
+	void *addr;
+
+	if (!st->quantum_order) {
+		if (!scull_copy_sane(st, off, n))
+			return 0;
+		addr = kmap_local_page(quantum);
+		n = _copy_to_iter(addr + off, n, to);
+		kunmap_local(addr);
+		return n;
+	}
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_to_iter(quantum + off, n, to);
 	if (!scull_copy_sane(st, off, n))
@@ -268,6 +287,16 @@ static __always_inline size_t scull_copy_from_iter(const struct scull_store *st,
 						   unsigned int off, size_t n,
 						   struct iov_iter *from)
 {
+	void *addr;
+
+	if (!st->quantum_order) {
+		if (!scull_copy_sane(st, off, n))
+			return 0;
+		addr = kmap_local_page(quantum);
+		n = _copy_from_iter(addr + off, n, from);
+		kunmap_local(addr);
+		return n;
+	}
 	if (scull_quantum_is_virt(st, quantum))
 		return copy_from_iter(quantum + off, n, from);
 	if (!scull_copy_sane(st, off, n))

@@ -25,6 +25,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <scull.h>
@@ -859,6 +861,157 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 			 " (the first %u, the last %u, 1 in %u between)", head, tail, stride);
 	snprintf(params, sizeof(params), "load, scull_nr_devs=%u", nr);
 	table_row(params, &t, extra);
+}
+
+/* --- a load that fails with a process at its nodes ------------------ */
+
+/* Seconds a holder keeps /dev/scull0 open once it could open it. */
+#define HOLD_S		3
+/* Loads tried, at most, before the holder must have seen a node. */
+#define NODE_TRIES	20
+/* Points skipped at once while loads still work: past scull_init()'s. */
+#define NODE_STRIDE	4
+
+/* What the process at /dev/scull0 saw; shared with it. */
+struct holder {
+	volatile int stop;		/* the load returned: stop trying */
+	int opened;			/* an open worked */
+	unsigned int enxio, enoent;	/* opens that failed so */
+	int other;			/* an open failed otherwise: its errno */
+	double opened_at, closed_at;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Open /dev/scull0 again and again until the load returns; once an open
+ * works, write, keep the file HOLD_S seconds, write past what the unwind
+ * would have freed, and close.
+ */
+static void holder_run(struct holder *h)
+{
+	int fd;
+
+	while (!h->stop) {
+		fd = open("/dev/scull0", O_RDWR);
+		if (fd < 0) {
+			if (errno == ENXIO)
+				h->enxio++;
+			else if (errno == ENOENT)
+				h->enoent++;
+			else
+				h->other = errno;
+			continue;
+		}
+		h->opened_at = now_s();
+		h->opened = 1;
+		if (pwrite(fd, "held", 4, 0) != 4)
+			h->other = errno;
+		sleep(HOLD_S);
+		if (pwrite(fd, "late", 4, 1 << 20) != 4)
+			h->other = errno;
+		h->closed_at = now_s();
+		close(fd);
+		break;
+	}
+	_exit(0);
+}
+
+/*
+ * One load with its k-th allocation failing and a holder at /dev/scull0:
+ * 1 when it failed with /dev/scull0 there (an open saw ENXIO), 0 when it
+ * failed before, -1 when it worked (a point past scull_init()'s, or none:
+ * the failure absorbed).
+ */
+static int load_with_holder(int fd, const char *params, unsigned int k,
+			    struct holder *h)
+{
+	double start, took;
+	int err, hit, status;
+	long ret;
+	pid_t pid;
+
+	memset(h, 0, sizeof(*h));
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (!pid)
+		holder_run(h);
+	start = now_s();
+	fail_nth_arm(k);
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	hit = fail_nth_disarm();
+	took = now_s() - start;
+	h->stop = 1;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (!ret) {
+		unload_now();
+		return -1;
+	}
+	if (!hit || err != ENOMEM)
+		FAIL("load, k=%u: %s%s", k, strerror(err),
+		     hit ? ", expected ENOMEM" : " with no failure injected");
+	if (h->opened)
+		FAIL("load, k=%u: /dev/scull0 opened during a load that then failed (ENOMEM), expected ENXIO; the load returned %.1f s after that open, %s",
+		     k, start + took - h->opened_at,
+		     start + took >= h->closed_at ?
+		     "only once the holder had closed it" : "with the file still open");
+	if (h->other)
+		FAIL("load, k=%u: open /dev/scull0 during the load: %s, expected ENXIO or ENOENT",
+		     k, strerror(h->other));
+	nothing_registered();
+	if (!h->enxio)
+		return 0;
+	scull_diag("load, k=%u: ENOMEM after %.1f s; /dev/scull0 meanwhile: %u opens ENXIO, %u ENOENT",
+		   k, took, h->enxio, h->enoent);
+	return 1;
+}
+
+/*
+ * A load made to fail late (fail-nth on one of scull_init()'s last
+ * allocations, after /dev/scull0 is there), while another process opens
+ * /dev/scull0 as soon as it appears and would write to it and keep it
+ * open.  No open may work before the load is done: the load fails at
+ * once, with ENOMEM, whatever that process does, and leaves nothing
+ * registered (and kmemleak, after the suite, nothing leaked).  The points
+ * are tried from the load's last one down, NODE_STRIDE at a time while
+ * loads work (the loader's points after scull_init() returned, about 10
+ * here), then one at a time, until a failed load was seen with
+ * /dev/scull0 there (an open failed with ENXIO); each load takes 5-20 s
+ * here.
+ */
+TEST_TIMEOUT(load_fails_with_a_node_open, 600)
+{
+	static const char params[] = "scull_nr_devs=1";
+	unsigned int total, k, loads = 0;
+	int fd = module_fd(), err, r = -1;
+	struct holder *h;
+	long ret;
+
+	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(h != MAP_FAILED);
+	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm control --exit; " SCULL_DIR "/scull_unload"));
+	total = load_count(fd, params, &ret, &err);
+	ASSERT_EQ(0, ret);
+	unload_now();
+	for (k = total; r <= 0 && k > NODE_STRIDE && loads < NODE_TRIES; loads++) {
+		k -= r < 0 ? NODE_STRIDE : 1;
+		r = load_with_holder(fd, params, k, h);
+	}
+	close(fd);
+	munmap(h, sizeof(*h));
+	ASSERT_EQ(0, run_sh(NULL, 0, "/usr/lib/systemd/systemd-udevd --daemon && udevadm settle"));
+	if (r <= 0)
+		FAIL("/dev/scull0 never seen during a failed load (%u loads from point %u down)",
+		     loads, total);
+	scull_diag("%u loads from point %u down", loads, total);
 }
 
 /*

@@ -103,3 +103,70 @@ TEST(writes_are_charged_to_the_memory_cgroup)
 	memcg_store(1, 16 << 20, trim_1, use);
 	memcg_check(use, &cost);
 }
+
+/* A line of /proc/meminfo, in kB; -1 when the kernel has no such line. */
+static long long meminfo_kb(const char *name)
+{
+	char text[8192], key[64], *p;
+
+	read_text("/proc/meminfo", text, sizeof(text));
+	snprintf(key, sizeof(key), "\n%s:", name);
+	p = strstr(text, key);
+	return p ? atoll(p + strlen(key)) : -1;
+}
+
+/*
+ * A 32-bit kernel maps less than 1 GiB of its memory for good (lowmem);
+ * the rest is highmem.  The default four devices of 256 MiB hold 1 GiB:
+ * filled, their quanta come from highmem, and lowmem keeps all but what
+ * the quantum sets' tables take (at most LOWMEM_SLACK_KB), so the OOM
+ * killer never starts while highmem is free.  A 64-bit kernel has no
+ * highmem: a SKIP there.  The i386 row's guest has 3 GiB, highmem enough.
+ */
+#define LOWMEM_SLACK_KB	(64 << 10)
+
+TEST_TIMEOUT(default_devices_filled_from_highmem, 300)
+{
+	const size_t chunk = 1 << 20;
+	long long high = meminfo_kb("HighFree"), low, low_used, off;
+	char *buf, *back, mark[64], log[16384];
+	int i, fd[SCULL_NR_DEVS];
+
+	if (high <= 0)
+		SKIP("no highmem in this kernel (a 64-bit one, or less memory than lowmem)");
+	if (high < (long long)SCULL_NR_DEVS * (SCULL_LIMIT >> 10) + LOWMEM_SLACK_KB)
+		FAIL("HighFree %lld kB: the guest needs %lld kB more for the test",
+		     high, (long long)SCULL_NR_DEVS * (SCULL_LIMIT >> 10) + LOWMEM_SLACK_KB - high);
+	buf = xmalloc(chunk);
+	back = xmalloc(chunk);
+	kmsg_mark(mark, sizeof(mark));
+	low = meminfo_kb("LowFree");
+	for (i = 0; i < SCULL_NR_DEVS; i++) {
+		fd[i] = dev_open(i, O_RDWR | O_TRUNC);
+		for (off = 0; off < SCULL_LIMIT; off += chunk) {
+			pattern_fill(buf, chunk, off, i);
+			pwrite_exact(fd[i], buf, chunk, off);
+		}
+	}
+	low_used = low - meminfo_kb("LowFree");
+	scull_diag("%d devices of %lld MiB filled: lowmem %lld kB less, highmem %lld kB less",
+		   SCULL_NR_DEVS, (long long)SCULL_LIMIT >> 20, low_used,
+		   high - meminfo_kb("HighFree"));
+	kmsg_since(mark, log, sizeof(log));
+	if (strstr(log, "invoked oom-killer"))
+		FAIL("the OOM killer ran while the devices were filled:\n%s", log);
+	if (low_used > LOWMEM_SLACK_KB)
+		FAIL("filling %d devices of %lld MiB took %lld kB of lowmem, expected at most %d kB (quanta from highmem)",
+		     SCULL_NR_DEVS, (long long)SCULL_LIMIT >> 20, low_used, LOWMEM_SLACK_KB);
+	for (i = 0; i < SCULL_NR_DEVS; i++) {
+		ASSERT_EQ(SCULL_LIMIT, dev_size(i));
+		for (off = 0; off < SCULL_LIMIT; off += SCULL_LIMIT / 4 - chunk) {
+			pread_exact(fd[i], back, chunk, off);
+			pattern_check(back, chunk, off, i);
+		}
+		close(fd[i]);
+	}
+	dev_reset_all();
+	free(buf);
+	free(back);
+}

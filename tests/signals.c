@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <scull.h>
+
 #include "util.h"
 
 #define PAGE STALL_PAGE
@@ -555,4 +557,110 @@ TEST_TIMEOUT(sigkill_ends_a_long_write, 300)
 	}
 	close(fd);
 	free(back);
+}
+
+/*
+ * SIGKILL ends a long walk over the store under its lock: SEEK_HOLE, and
+ * an RWF_NOWAIT write's check that every quantum it covers is there (one
+ * byte past the store, so the check walks it all, then says EAGAIN), over
+ * a dense store of one-byte quanta in sets of one (a step per byte).  The
+ * store grows until one SEEK_HOLE from 0 takes WALK_MIN_S (the sanitizer
+ * kernel walks 64Ki sets in about 0.6 s under TCG); then a child
+ * starts each walk and is killed WALK_KILL_S into it, and must be gone
+ * within a quarter of that walk's time: the walks look for a fatal signal
+ * (and give way) every 1024 steps.  A walk that did not would run to its
+ * end, never giving way meanwhile (the soft-lockup detector's case).  Where
+ * WALK_MAX_SETS sets would walk faster than that (judged from 32Ki), the
+ * kill cannot be timed against the walk: a SKIP.
+ */
+#define WALK_MIN_S	0.4
+#define WALK_KILL_S	0.05
+#define WALK_MAX_SETS	(1 << 18)
+
+enum walk { WALK_SEEK_HOLE, WALK_NOWAIT_WRITE };
+
+/* One walk over the @n sets; returns what the call must return. */
+static long long walk_run(int fd, enum walk walk, char *buf, long long n)
+{
+	struct iovec iov = { buf, n + 1 };
+
+	if (walk == WALK_SEEK_HOLE)
+		return lseek(fd, 0, SEEK_HOLE) == n ? 0 : -1;
+	return pwritev2(fd, &iov, 1, 0, RWF_NOWAIT) == -1 && errno == EAGAIN ? 0 : -1;
+}
+
+static double walk_kill(int fd, enum walk walk, char *buf, long long n)
+{
+	int ready[2];
+	double start;
+	pid_t child;
+	char c;
+
+	ASSERT_OK(pipe(ready));
+	child = fork();
+	ASSERT_TRUE(child >= 0);
+	if (!child) {
+		if (write(ready[1], "r", 1) != 1)
+			_exit(2);
+		for (;;)
+			walk_run(fd, walk, buf, n);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	usleep(WALK_KILL_S * 1e6);
+	start = now();
+	kill_and_wait(child);
+	ASSERT_OK(waitpid(child, NULL, 0));
+	close(ready[0]);
+	close(ready[1]);
+	return now() - start;
+}
+
+TEST_TIMEOUT(sigkill_ends_a_long_walk, 300)
+{
+	static const char *const names[] = { "SEEK_HOLE", "an RWF_NOWAIT write" };
+	char *buf = xmalloc(WALK_MAX_SETS + 1);
+	long long n = 0, grow = 1 << 15;
+	int fd = dev_open(1, O_RDWR | O_TRUNC), one = 1;
+	double whole = 0, start, gone;
+	enum walk walk;
+
+	ASSERT_OK(ioctl(fd, SCULL_IOCSQUANTUM, &one));
+	ASSERT_OK(ioctl(fd, SCULL_IOCSQSET, &one));
+	memset(buf, 'w', WALK_MAX_SETS + 1);
+	for (;;) {
+		pwrite_exact(fd, buf, grow, n);
+		n += grow;
+		start = now();
+		ASSERT_EQ(n, lseek(fd, 0, SEEK_HOLE));
+		whole = now() - start;
+		if (whole >= WALK_MIN_S)
+			break;
+		/* half again the sets the walk's pace so far asks for */
+		grow = whole > 0 ? (long long)(1.5 * n * WALK_MIN_S / whole) - n :
+				   WALK_MAX_SETS;
+		if (n + grow > WALK_MAX_SETS) {
+			close(fd);
+			SKIP("a SEEK_HOLE over %lld quantum sets takes %.0f ms here: too fast to time a kill against",
+			     n, whole * 1e3);
+		}
+	}
+	scull_diag("a SEEK_HOLE over %lld quantum sets takes %.0f ms", n, whole * 1e3);
+	for (walk = WALK_SEEK_HOLE; walk <= WALK_NOWAIT_WRITE; walk++) {
+		start = now();
+		if (walk_run(fd, walk, buf, n))
+			FAIL("%s over %lld quantum sets: %s, expected %s", names[walk], n,
+			     strerror(errno), walk == WALK_SEEK_HOLE ? "the size" : "EAGAIN");
+		whole = now() - start;
+		gone = walk_kill(fd, walk, buf, n);
+		scull_diag("%s: %.0f ms; killed %.0f ms into it: gone %.1f ms later",
+			   names[walk], whole * 1e3, WALK_KILL_S * 1e3, gone * 1e3);
+		if (gone > whole / 4)
+			FAIL("%s over %lld quantum sets, killed %.0f ms into it, was gone only %.0f ms later, expected within %.0f ms",
+			     names[walk], n, WALK_KILL_S * 1e3, gone * 1e3, whole / 4 * 1e3);
+	}
+	/* the store is as it was: the NOWAIT writes stored nothing */
+	ASSERT_EQ(n, lseek(fd, 0, SEEK_HOLE));
+	ASSERT_EQ(n, dev_quanta(1));
+	close(fd);
+	free(buf);
 }

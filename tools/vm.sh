@@ -85,6 +85,10 @@ if [ "$KERNEL" = debug ]; then
 	# make check on the stock kernels
 	[ "${FULL:-0}" != 0 ] || SCULL_TEST_QUICK=${SCULL_TEST_QUICK:-1}
 fi
+# i386: a 32-bit kernel maps less than 1 GiB of its memory for good
+# (lowmem); with 3 GiB the rest, highmem, holds the four default devices
+# filled (limit.default_devices_filled_from_highmem)
+[ "$KERNEL" != i386 ] || [ "$mode" != check ] || [ "$mem" -ge 3072 ] || mem=3072
 cmdline=${SCULL_CMDLINE-$cmdline}
 case "$mode" in bench | profile) ;; *) cmdline="init_on_alloc=0 $cmdline" ;; esac
 # what the guest runs: boot is the suite with no test program in it
