@@ -8,7 +8,9 @@
 #   and every shell script through shellcheck (and tools/guest/kunit-tap.sh
 #   against recorded KUnit results, tools/collect.sh against recorded
 #   runs gone wrong); and make install into a
-#   staging folder ships every file it should, and dkms builds the module.
+#   staging folder ships every file it should, make install for real in a
+#   private mount namespace (tools/install-test.sh), and dkms builds the
+#   module.
 # checkpatch comes from Debian's linux-source-6.1, unpacked once into the
 # cache.  Exits non-zero on any finding.
 set -euo pipefail
@@ -98,6 +100,12 @@ for compress in "" CONFIG_MODULE_COMPRESS_XZ=y; do
 		rc=1
 	}
 done
+# and for real, as sudo make install runs, in a private mount namespace
+log "make install and uninstall for real (a private mount namespace)"
+if ! out=$(tools/install-test.sh "$KVER" "$KDIR"); then
+	printf '%s\n' "$out"
+	rc=1
+fi
 make -s clean KDIR="$KDIR" >/dev/null
 left=$(find . \( -path ./build -o -path ./.git \) -prune -o \( -name '*.ko' -o -name '*.o' \
 	-o -name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' -o -name Module.symvers \
