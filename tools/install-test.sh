@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# sudo make install and make uninstall as README describes them, for real
-# (no DESTDIR), in a private mount namespace where /etc, /lib/modules,
-# /usr/local, /usr/lib/udev/rules.d and /run/udev are scratch copies: the
-# host sees none of it.  /etc is a copy of the host's without a scull
-# group, so the install must create it.  Checks the module under
-# updates/ and found by depmod (modprobe resolves scull to it), unsigned
-# with the SSL message of Debian's headers, the group made before the rule
-# is installed, the rule, the scripts and the header, udev asked to reload
-# its rules (a stand-in udevadm records it); then that uninstall
-# removes each one and depmod forgets the module.  TAP out; exits non-zero
-# when a check fails.
+# make KERNELRELEASE=, then sudo make install and make uninstall as README
+# describes them, for real (no DESTDIR, the headers found through
+# /lib/modules/<version>/build), in a private mount namespace where /etc,
+# /lib/modules, /usr/local, /usr/lib/udev/rules.d and /run/udev are
+# scratch copies: the host sees none of it.  /etc is a copy of the host's
+# without a scull group, so the install must create it.  Checks the module
+# built for that kernel, installed under updates/ and found by depmod
+# (modprobe resolves scull to it), unsigned with the SSL message of
+# Debian's headers, the group made before the rule is installed, the rule,
+# the scripts and the header, udev asked to reload its rules (a stand-in
+# udevadm records it); then that uninstall removes each one and depmod
+# forgets the module.  TAP out; exits non-zero when a check fails.
 #
 #   tools/install-test.sh KVER KDIR
 set -euo pipefail
@@ -61,10 +62,16 @@ has_line() { grep -qxF -- "$1" "$2"; }
 no_line() { ! grep -qF -- "$1" "$2"; }
 
 echo "TAP version 13"
-echo "1..15"
+echo "1..17"
+# the kernel's headers where make looks for them: /lib/modules/<version>/build
+mkdir -p "/lib/modules/$kver"
+ln -s "$kdir" "/lib/modules/$kver/build"
+make -s clean >/dev/null 2>&1 || true
+check "make KERNELRELEASE=$kver builds scull.ko" make KERNELRELEASE="$kver"
+check "... for that kernel" has_line "$kver" <(modinfo -F vermagic scull.ko | cut -d' ' -f1)
 ko=/lib/modules/$kver/updates/scull.ko
 inst_rc=0
-PATH=$tmp/bin:$PATH make install KERNELRELEASE="$kver" KDIR="$kdir" >"$tmp/install.log" 2>&1 ||
+PATH=$tmp/bin:$PATH make install KERNELRELEASE="$kver" >"$tmp/install.log" 2>&1 ||
 	inst_rc=$?
 check "make install succeeds" test "$inst_rc" -eq 0
 check "the module is $ko" test -f "$ko"
@@ -91,6 +98,6 @@ make uninstall KERNELRELEASE="$kver" >"$tmp/uninstall.log" 2>&1 || un_rc=$?
 check "make uninstall succeeds" test "$un_rc" -eq 0
 check "nothing left" sh -c "! find /lib/modules/$kver/updates /usr/lib/udev/rules.d /usr/local ! -type d | grep ."
 check "depmod forgot the module" no_line "scull" "/lib/modules/$kver/modules.dep"
-make -s clean KDIR="$kdir" >/dev/null 2>&1 || true
+make -s clean KERNELRELEASE="$kver" >/dev/null 2>&1 || true
 [ "$bad" -eq 0 ] || sed 's/^/# make install: /' "$tmp/install.log"
 [ "$bad" -eq 0 ]
