@@ -12,7 +12,9 @@
 # Debian's headers, the group made before the rule is installed, the rule,
 # the scripts and the header, udev asked to reload its rules (a stand-in
 # udevadm records it); then that uninstall removes each one and depmod
-# forgets the module.  TAP out; exits non-zero when a check fails.
+# forgets the module.  Before them, make install DESTDIR= stages the files
+# and leaves depmod, the group and the reload alone.  TAP out; exits
+# non-zero when a check fails.
 #
 #   tools/install-test.sh KVER KDIR
 set -euo pipefail
@@ -62,13 +64,24 @@ has_line() { grep -qxF -- "$1" "$2"; }
 no_line() { ! grep -qF -- "$1" "$2"; }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 # the kernel's headers where make looks for them: /lib/modules/<version>/build
 mkdir -p "/lib/modules/$kver"
 ln -s "$kdir" "/lib/modules/$kver/build"
 make -s clean >/dev/null 2>&1 || true
 check "make KERNELRELEASE=$kver builds scull.ko" make KERNELRELEASE="$kver"
 check "... for that kernel" has_line "$kver" <(modinfo -F vermagic scull.ko | cut -d' ' -f1)
+# staged for a package: depmod, the group and the reload are the package's
+stage=$tmp/stage
+PATH=$tmp/bin:$PATH make install DESTDIR="$stage" KERNELRELEASE="$kver" >"$tmp/stage.log" 2>&1 ||
+	echo "# make install DESTDIR failed: $(tail -n 3 "$tmp/stage.log")"
+staged_alone() {
+	test -f "$stage/lib/modules/$kver/updates/scull.ko" &&
+		test ! -e "$stage/lib/modules/$kver/modules.dep" &&
+		test ! -e "/lib/modules/$kver/modules.dep" && ! getent group scull &&
+		test ! -e "$tmp/udevadm.log"
+}
+check "DESTDIR: staged, with no depmod, groupadd or udevadm" staged_alone
 ko=/lib/modules/$kver/updates/scull.ko
 inst_rc=0
 PATH=$tmp/bin:$PATH make install KERNELRELEASE="$kver" >"$tmp/install.log" 2>&1 ||
