@@ -189,7 +189,7 @@ help:
 	@echo '  make check-fresh     README'"'"'s make demo, make check on a pristine Debian 12  about 15 min'
 	@echo '  make boot-loop       boot, load, unload, power off: BOOTS=20 times   about 2.5 min'
 	@echo '  make boot-all        boot-loop on every kernel of check-all          about 15 min'
-	@echo '  make lint            checkpatch, sparse, W=1, shellcheck, dkms       40 s warm'
+	@echo '  make lint            checkpatch, sparse, W=1, shellcheck, install    3.5 min warm'
 	@echo '  options: KERNEL=6.1|6.12|7.2|i386|arm64 the guest kernel, TESTS=<patterns> a subset'
 	@echo "Build and use it on this machine (needs the running kernel's headers):"
 	@echo '  make                 scull.ko for the running kernel                 5 s'

@@ -4,13 +4,17 @@
  * sculluid (one user at a time, compared as kernel uids: a user
  * namespace's root is not root), scullwuid (other users wait), scullpriv
  * (a device per controlling terminal, freed at its last close; none
- * without a terminal).  All of them are memory devices in every other way.
+ * without a terminal).  All of them are memory devices in every other way,
+ * with the load-time geometry, size limit and capacity.  An open that
+ * passed the rule and then fails gives its place back.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -162,36 +166,6 @@ TEST(single_one_open_at_a_time)
 	ASSERT_EQ(6, read_ll("/sys/class/scull/scullsingle/size"));
 }
 
-/* The access devices read, write, seek and answer ioctls as scull0. */
-TEST(access_devices_are_memory_devices)
-{
-	static const char *const paths[] = { SINGLE, UID, WUID };
-	char buf[8];
-	unsigned int i;
-
-	for (i = 0; i < 3; i++) {
-		int fd = ASSERT_OK(open(paths[i], O_RDWR));
-
-		ASSERT_EQ(SCULL_QUANTUM, ioctl(fd, SCULL_IOCQQUANTUM));
-		ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 100));
-		pwrite_exact(fd, "abc", 3, 1000);
-		ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 200), EBUSY);
-		ASSERT_EQ(1003, lseek(fd, 0, SEEK_END));
-		ASSERT_EQ(1000, lseek(fd, 0, SEEK_DATA));
-		pread_exact(fd, buf, 4, 999);
-		ASSERT_MEM_EQ("\0abc", buf, 4);
-		ASSERT_ERRNO(ioctl(fd, SCULL_P_IOCQSIZE), ENOTTY);
-		close(fd);
-		/* write-only trims, as for scull0 */
-		fd = ASSERT_OK(open(paths[i], O_WRONLY));
-		close(fd);
-		fd = ASSERT_OK(open(paths[i], O_RDONLY));
-		ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
-		ASSERT_EQ(100, ioctl(fd, SCULL_IOCQQUANTUM));
-		close(fd);
-	}
-}
-
 /*
  * sculluid: the user of the open files (real or effective uid) may open
  * it again, another user gets EBUSY, CAP_DAC_OVERRIDE passes; once all
@@ -324,6 +298,41 @@ TEST(wuid_wait_is_interruptible)
 	holder_stop(&h);
 	ASSERT_EQ(0, open_as(USER_OTHER_UID, USER_OTHER_UID, WUID,
 			     O_RDONLY | O_NONBLOCK));
+}
+
+/*
+ * With SA_RESTART the handler runs and the open goes on waiting, then
+ * succeeds once the device is free.
+ */
+TEST(wuid_wait_restarts_with_sa_restart)
+{
+	struct holder h = holder_start(WUID, USER_IN_UID, O_RDONLY);
+	pid_t pid;
+	int i;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		struct sigaction sa = { .sa_handler = on_signal,
+					.sa_flags = SA_RESTART };
+		int fd;
+
+		become_member(USER_OTHER_UID, USER_OTHER_UID);
+		ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+		fd = ASSERT_OK(open(WUID, O_RDONLY));
+		ASSERT_EQ(1, signals_caught);
+		close(fd);
+		_exit(0);
+	}
+	wait_blocked(pid, SYS_openat);
+	ASSERT_OK(kill(pid, SIGUSR1));
+	for (i = 0; i < 200 && !no_signal_pending(pid); i++)
+		usleep(10000);
+	ASSERT_TRUE(no_signal_pending(pid));
+	/* the handler ran, and the open sleeps again */
+	wait_blocked(pid, SYS_openat);
+	holder_stop(&h);
+	join_ok(pid);
 }
 
 static long long priv_terminals(void)
@@ -764,4 +773,245 @@ TEST(priv_limit_bounds_all_terminals)
 	term_stop(&t[2]);
 	ASSERT_EQ(0, priv_terminals());
 	ASSERT_EQ(0, priv_used());
+}
+
+/*
+ * The memory device's behaviour, on an empty, file-like device opened at
+ * @path, with the geometry and limit expected: the ioctls, poll's mask,
+ * write, read (a hole as zeros), every lseek, the geometry -EBUSY while
+ * data is stored, the pipes' ioctl refused, the size limit; then a
+ * write-only open trims it (the caller keeps another file open where the
+ * last close would free the device anyway: scullpriv).
+ */
+static int mem_quantum, mem_qset;
+static long long mem_limit;
+
+static void behaves_as_memory_device(const char *path)
+{
+	struct pollfd p = { .events = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLPRI };
+	int fd = ASSERT_OK(open(path, O_RDWR));
+	char buf[8];
+
+	scull_diag("%s", path);
+	ASSERT_EQ(mem_quantum, ioctl(fd, SCULL_IOCQQUANTUM));
+	ASSERT_EQ(mem_qset, ioctl(fd, SCULL_IOCQQSET));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
+	p.fd = fd;
+	ASSERT_EQ(1, poll(&p, 1, 0));
+	ASSERT_EQ(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, p.revents);
+	ASSERT_EQ(0, ioctl(fd, SCULL_IOCTQUANTUM, 100));
+	pwrite_exact(fd, "abc", 3, 1000);
+	ASSERT_ERRNO(ioctl(fd, SCULL_IOCTQUANTUM, 200), EBUSY);
+	ASSERT_EQ(1003, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(1000, lseek(fd, 0, SEEK_DATA));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_HOLE));
+	ASSERT_EQ(1003, lseek(fd, 1000, SEEK_HOLE));
+	ASSERT_ERRNO(lseek(fd, 1003, SEEK_DATA), ENXIO);
+	pread_exact(fd, buf, 4, 999);
+	ASSERT_MEM_EQ("\0abc", buf, 4);
+	ASSERT_EQ(1000, lseek(fd, 1000, SEEK_SET));
+	ASSERT_EQ(3, read(fd, buf, sizeof(buf)));
+	ASSERT_MEM_EQ("abc", buf, 3);
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
+	ASSERT_ERRNO(ioctl(fd, SCULL_P_IOCQSIZE), ENOTTY);
+	/* the size limit: what fits, then -ENOSPC */
+	ASSERT_EQ(2, pwrite(fd, "wxyz", 4, mem_limit - 2));
+	ASSERT_ERRNO(pwrite(fd, "w", 1, mem_limit), ENOSPC);
+	ASSERT_EQ(mem_limit, lseek(fd, 0, SEEK_END));
+	pread_exact(fd, buf, 2, mem_limit - 2);
+	ASSERT_MEM_EQ("wx", buf, 2);
+	close(fd);
+	/* write-only trims, as for scull0; the geometry stays */
+	fd = ASSERT_OK(open(path, O_WRONLY));
+	close(fd);
+	fd = ASSERT_OK(open(path, O_RDONLY));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(100, ioctl(fd, SCULL_IOCQQUANTUM));
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+}
+
+/* A fixed-capacity device of @mem_limit bytes (the capacity), as scull0. */
+static void behaves_as_fixed_capacity_device(const char *path)
+{
+	int fd = ASSERT_OK(open(path, O_RDWR));
+	char buf[4] = "zzz";
+
+	scull_diag("%s", path);
+	ASSERT_EQ(mem_quantum, ioctl(fd, SCULL_IOCQQUANTUM));
+	ASSERT_EQ(mem_qset, ioctl(fd, SCULL_IOCQQSET));
+	ASSERT_EQ(mem_limit, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(1, pread(fd, buf, sizeof(buf), mem_limit - 1));
+	ASSERT_MEM_EQ("\0zz", buf, 3);
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), mem_limit));
+	ASSERT_EQ(2, pwrite(fd, "wxyz", 4, mem_limit - 2));
+	ASSERT_ERRNO(pwrite(fd, "w", 1, mem_limit), ENOSPC);
+	close(fd);
+	/* a trim keeps the size and forgets the data */
+	fd = ASSERT_OK(open(path, O_WRONLY));
+	close(fd);
+	fd = ASSERT_OK(open(path, O_RDONLY));
+	ASSERT_EQ(mem_limit, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(2, pread(fd, buf, sizeof(buf), mem_limit - 2));
+	ASSERT_MEM_EQ("\0\0", buf, 2);
+	close(fd);
+}
+
+/*
+ * check() on scullsingle, sculluid, scullwuid, then on scullpriv from a
+ * session of its own on a new pty (which keeps a file of its device open,
+ * so that its device outlives check()'s closes).
+ */
+static void each_access_device(void (*check)(const char *path))
+{
+	static const char *const paths[] = { SINGLE, UID, WUID };
+	char slave[64];
+	unsigned int i;
+	pid_t pid;
+	int m;
+
+	for (i = 0; i < 3; i++)
+		check(paths[i]);
+	m = pty_new(slave, sizeof(slave));
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		ASSERT_OK(setsid());
+		ASSERT_OK(open(slave, O_RDWR));	/* becomes the ctty */
+		ASSERT_OK(open(PRIV, O_RDONLY));
+		check(PRIV);
+		_exit(0);
+	}
+	join_ok(pid);
+	close(m);
+	ASSERT_EQ(0, priv_terminals());
+}
+
+/*
+ * The access devices read, write, seek, poll and answer the ioctls as
+ * scull0, with the default geometry and limit.
+ */
+TEST(access_devices_are_memory_devices)
+{
+	mem_quantum = SCULL_QUANTUM;
+	mem_qset = SCULL_QSET;
+	mem_limit = SCULL_LIMIT;
+	each_access_device(behaves_as_memory_device);
+}
+
+/*
+ * ... and take the memory devices' load parameters: quantum, qset and
+ * size limit (sysfs shows them), then a capacity.  Two reloads: 15-20 s
+ * each on the sanitizer kernel, so TEST_LONG.
+ */
+TEST_LONG(access_devices_take_the_load_parameters, SCULL_TEST_DEFAULT_TIMEOUT)
+{
+	static const char *const names[] = { "scullsingle", "sculluid", "scullwuid" };
+	char path[96];
+	unsigned int i;
+
+	ASSERT_EQ(0, scull_reload("scull_quantum=1000 scull_qset=10 scull_size_limit=100000"));
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/sys/class/scull/%s/quantum", names[i]);
+		ASSERT_EQ(1000, read_ll(path));
+		snprintf(path, sizeof(path), "/sys/class/scull/%s/qset", names[i]);
+		ASSERT_EQ(10, read_ll(path));
+		snprintf(path, sizeof(path), "/sys/class/scull/%s/size_limit", names[i]);
+		ASSERT_EQ(100000, read_ll(path));
+	}
+	mem_quantum = 1000;
+	mem_qset = 10;
+	mem_limit = 100000;
+	each_access_device(behaves_as_memory_device);
+
+	ASSERT_EQ(0, scull_reload("scull_quantum=1000 scull_qset=10 scull_capacity=50000"));
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/sys/class/scull/%s/capacity", names[i]);
+		ASSERT_EQ(50000, read_ll(path));
+	}
+	mem_limit = 50000;
+	each_access_device(behaves_as_fixed_capacity_device);
+}
+
+/* Whether process @pid sleeps killably (state D) in openat. */
+static int killable_in_open(pid_t pid)
+{
+	char path[64], text[512], *state;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	read_text(path, text, sizeof(text));
+	if (!strncmp(text, "running", 7) || atol(text) != SYS_openat)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	read_text(path, text, sizeof(text));
+	state = strrchr(text, ')');
+	return state && state[1] == ' ' && state[2] == 'D';
+}
+
+struct owner_write {
+	int fd;
+	struct stall s;
+	ssize_t ret;
+};
+
+static void *owner_write(void *p)
+{
+	struct owner_write *w = p;
+
+	w->ret = pwrite(w->fd, w->s.buf, 3 * STALL_PAGE, 0);
+	return NULL;
+}
+
+/*
+ * An open that passed the rule and then dies waiting to trim (SIGKILL,
+ * while a write of another file holds the device's lock) gives its place
+ * back: once that file is closed the device is free for another user, and
+ * nothing was trimmed.  On sculluid, where the owner's second open can
+ * wait to trim (scullsingle refuses a second open before).
+ */
+TEST(uid_open_killed_waiting_to_trim_gives_the_device_back)
+{
+	static struct owner_write w;
+	gid_t group = scull_gid();
+	int status = 0, i;
+	pthread_t t;
+	pid_t pid;
+
+	/* the owner's file, opened as USER_IN_UID; root again (saved uid) */
+	ASSERT_OK(setgroups(1, &group));
+	ASSERT_OK(setresuid(USER_IN_UID, USER_IN_UID, 0));
+	w.fd = open(UID, O_RDWR);
+	ASSERT_OK(setresuid(0, 0, 0));
+	ASSERT_OK(w.fd);
+	/* root writes through it, stalled with the lock held */
+	stall_init(&w.s);
+	ASSERT_EQ(0, pthread_create(&t, NULL, owner_write, &w));
+	stall_wait(&w.s);
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		become_member(USER_IN_UID, USER_IN_UID);
+		open(UID, O_WRONLY);
+		_exit(3);
+	}
+	/* a killable sleep: state D, which wait_blocked() does not take */
+	for (i = 0; i < 1000 && !killable_in_open(pid); i++)
+		usleep(10000);
+	if (i == 1000)
+		FAIL("the owner's O_WRONLY open never waited to trim");
+	usleep(50000);
+	ASSERT_TRUE(killable_in_open(pid));
+	ASSERT_OK(kill(pid, SIGKILL));
+	for (i = 0; i < 200 && !waitpid(pid, &status, WNOHANG); i++)
+		usleep(10000);
+	if (i == 200)
+		FAIL("an open waiting to trim outlived SIGKILL by 2 s");
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	stall_release(&w.s);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(3 * STALL_PAGE, w.ret);
+	close(w.fd);
+	/* nothing trimmed, and no file left: another user opens it */
+	ASSERT_EQ(3 * STALL_PAGE, read_ll("/sys/class/scull/sculluid/size"));
+	ASSERT_EQ(0, open_as(USER_OTHER_UID, USER_OTHER_UID, UID, O_RDONLY));
 }

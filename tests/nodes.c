@@ -135,3 +135,44 @@ TEST(outsider_gets_eacces)
 	/* and its attempts trimmed nothing */
 	ASSERT_EQ(6, dev_size(0));
 }
+
+#define RULE	"/usr/lib/udev/rules.d/60-scull.rules"
+/* udevd 252 and later reread only rules files that changed */
+#define RULE_BACK	"mv /tmp/60-scull.rules " RULE " && touch " RULE " && udevadm control --reload"
+
+/*
+ * udev runs but has no rule for scull (not installed): scull_load gives
+ * every node group scull and mode 0660 itself, and says so for each.  The
+ * scripts' logic, with a reload: TEST_LONG.
+ */
+TEST_LONG(load_without_the_rule_sets_group_and_mode, SCULL_TEST_DEFAULT_TIMEOUT)
+{
+	static const char *const nodes[] = {
+		"scull0", "scull1", "scull2", "scull3", "scullpipe0", "scullpipe1",
+		"scullpipe2", "scullpipe3", "scullpriv", "scullsingle", "sculluid",
+		"scullwuid",
+	};
+	char out[8192], note[256];
+	unsigned int i, notes = 0;
+	const char *p;
+	int ret;
+
+	ASSERT_EQ(0, run_sh(NULL, 0, SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(NULL, 0, "mv " RULE " /tmp/60-scull.rules && udevadm control --reload"));
+	ret = run_sh(out, sizeof(out), SCULL_DIR "/scull_load");
+	/* the rule back, and udevd's view of it, before anything can fail */
+	ASSERT_EQ(0, run_sh(NULL, 0, RULE_BACK));
+	scull_diag("scull_load: %d: %s", ret, out);
+	ASSERT_EQ(0, ret);
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(note, sizeof(note), "scull_load: udev did not set group scull, mode 660 "
+			 "on /dev/%s (is 60-scull.rules installed, and did the group exist when "
+			 "udevd started?); setting them here\n", nodes[i]);
+		if (!strstr(out, note))
+			FAIL("no note for /dev/%s", nodes[i]);
+	}
+	for (p = out; (p = strstr(p, "setting them here")); p++)
+		notes++;
+	ASSERT_EQ(12, notes);
+	nodes_check(0);
+}

@@ -672,6 +672,57 @@ TEST(sa_restart_read_goes_on)
 	join_ok(pid);
 }
 
+/*
+ * A write waiting for room restarts with SA_RESTART: the handler runs,
+ * the write sleeps again and goes in whole once a read makes room.  A
+ * write that had already put bytes in returns their count, handler with
+ * SA_RESTART or not.
+ */
+TEST(sa_restart_write_goes_on)
+{
+	int rw = pipe_open(0, O_RDWR), i;
+	char *buf = xmalloc(3 * BUF);
+	pid_t pid;
+
+	memset(buf, 'z', BUF);
+	write_exact(rw, buf, BUF);
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		struct sigaction sa = { .sa_handler = on_signal,
+					.sa_flags = SA_RESTART };
+		int w = pipe_open(0, O_WRONLY);
+
+		memset(buf, 'r', 100);
+		ASSERT_OK(sigaction(SIGALRM, &sa, NULL));
+		ASSERT_EQ(100, write(w, buf, 100));
+		ASSERT_EQ(1, signals_caught);
+		_exit(0);
+	}
+	wait_blocked(pid, SYS_write);
+	ASSERT_OK(kill(pid, SIGALRM));
+	for (i = 0; i < 200 && !no_signal_pending(pid); i++)
+		usleep(10000);
+	ASSERT_TRUE(no_signal_pending(pid));
+	/* the handler ran, and the write sleeps again */
+	wait_blocked(pid, SYS_write);
+	read_exact(rw, buf, BUF);
+	join_ok(pid);
+	read_exact(rw, buf, 100);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ('r', buf[i]);
+	/* 12000 bytes: 4000 go in, then the wait for room is interrupted */
+	for (i = 0; i < 3 * BUF; i++)
+		buf[i] = (char)i;
+	alarm_in(100, 1);
+	ASSERT_EQ(BUF, write(rw, buf + 0, 3 * BUF));
+	ASSERT_EQ(1, signals_caught);
+	read_exact(rw, buf + BUF, BUF);
+	ASSERT_MEM_EQ(buf, buf + BUF, BUF);
+	free(buf);
+	close(rw);
+}
+
 TEST(not_seekable)
 {
 	int fd = pipe_open(0, O_RDWR);

@@ -7,7 +7,8 @@
  *   - a read, an lseek, the sysfs and /proc files waiting for that lock
  *     ignore a handled signal, as a regular file's calls would: no EINTR,
  *     and the exact result once the write is done;
- *   - a reader, a seeker and a writer waiting for it die of SIGKILL;
+ *   - a reader, a seeker, a writer and a trimming open waiting for it die
+ *     of SIGKILL, having changed nothing;
  *   - readers do not wait for each other;
  *   - the stalled write completes, whole, once the page arrives;
  *   - a handled signal does not shorten a long copy (as for a regular
@@ -267,15 +268,16 @@ TEST(waiting_for_lock_ignores_handled_signals)
 
 /*
  * A waiter dies of SIGKILL all the same: a process waiting for the lock
- * (a read, an lseek, a write) is still in its call after a handled signal,
- * and gone at SIGKILL.
+ * (a read, an lseek, a write, an open that trims) is still in its call
+ * after a handled signal, and gone at SIGKILL, having changed nothing.
  */
 static void waiter_is_killable(const char *what, long nr)
 {
+	static unsigned char buf[SPAN];
 	struct writer_arg w = { 0 };
+	int status = 0, i, fd;
 	struct stall s;
 	pthread_t wt;
-	int status;
 	pid_t child;
 
 	stall_init(&s);
@@ -284,10 +286,12 @@ static void waiter_is_killable(const char *what, long nr)
 	stall_wait(&s);
 	child = fork();
 	if (!child) {
-		int fd = dev_open(0, O_RDWR);
 		char c;
 
 		catch_sigusr1();
+		if (nr == SYS_openat)
+			dev_open(0, O_RDWR | O_TRUNC);
+		fd = dev_open(0, O_RDWR);
 		if (nr == SYS_pwrite64)
 			pwrite(fd, "x", 1, 0);
 		else if (nr == SYS_pread64)
@@ -303,14 +307,22 @@ static void waiter_is_killable(const char *what, long nr)
 	if (waitpid(child, &status, WNOHANG))
 		FAIL("%s waiting for the lock ended at a handled signal", what);
 	ASSERT_TRUE(in_syscall(child, child, nr));
-	/* SIGKILL does */
+	/* SIGKILL does, at once */
 	ASSERT_OK(kill(child, SIGKILL));
-	ASSERT_EQ(child, waitpid(child, &status, 0));
+	for (i = 0; i < 200 && !waitpid(child, &status, WNOHANG); i++)
+		usleep(10000);
+	if (i == 200)
+		FAIL("%s waiting for the lock outlived SIGKILL by 2 s", what);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	stall_release(&s);
 	ASSERT_EQ(0, pthread_join(wt, NULL));
 	ASSERT_EQ(SPAN, w.ret);
+	/* and did nothing: the bytes are all there (no trim, no write) */
 	ASSERT_EQ(SPAN, dev_size(0));
+	fd = dev_open(0, O_RDONLY);
+	read_exact(fd, buf, SPAN);
+	pattern_check(buf, SPAN, 0, 5);
+	close(fd);
 }
 
 TEST(reader_waiting_for_lock_is_killable)
@@ -326,6 +338,12 @@ TEST(seeker_waiting_for_lock_is_killable)
 TEST(writer_waiting_for_lock_is_killable)
 {
 	waiter_is_killable("pwrite", SYS_pwrite64);
+}
+
+/* An open that trims (O_TRUNC) waits for the lock as the trim's writer. */
+TEST(trimming_open_waiting_for_lock_is_killable)
+{
+	waiter_is_killable("open O_TRUNC", SYS_openat);
 }
 
 /*

@@ -449,6 +449,19 @@ void wait_blocked(pid_t pid, long nr)
 		FAIL("process %d left system call %ld after 50 ms", pid, nr);
 }
 
+int no_signal_pending(pid_t pid)
+{
+	char path[64], text[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	read_text(path, text, sizeof(text));
+	p = strstr(text, "\nSigPnd:\t");
+	if (!p || strtoull(p + 9, NULL, 16))
+		return 0;
+	p = strstr(text, "\nShdPnd:\t");
+	return p && !strtoull(p + 9, NULL, 16);
+}
+
 void join_ok(pid_t pid)
 {
 	int status;

@@ -82,6 +82,11 @@ gid_t scull_gid(void);
  * 50 ms; fails after 10 s.
  */
 void wait_blocked(pid_t pid, long nr);
+/*
+ * Whether process pid has no signal pending, private or shared (its
+ * handler ran for each one sent).
+ */
+int no_signal_pending(pid_t pid);
 /* Wait for child pid; fails unless it exited with status 0. */
 void join_ok(pid_t pid);
 

@@ -136,8 +136,8 @@ for k in $rows; do
 			note="no result: $(grep -m 1 -E '^error:' "$dir/$k.log" || echo "see $dir/$k.log")"
 		fi
 	fi
-	if grep -q '^not ok .* host.guest_booted' "$dir/$k.log"; then
-		note="boot crash: $(sed -n 's/^not ok .* host.guest_booted # //p' "$dir/$k.log" | head -n 1)"
+	if grep -q '^# not ok host.guest_booted: ' "$dir/$k.log"; then
+		note="boot crash: $(sed -n 's/^# not ok host.guest_booted: //p' "$dir/$k.log" | head -n 1)"
 	fi
 	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
 		fail=1

@@ -6,8 +6,11 @@
 #   sparse (make C=2) and W=1             against the 6.1 headers
 #   W=1 for 32-bit x86                    against Debian 12's 686-pae headers
 #   and every shell script through shellcheck (and tools/guest/kunit-tap.sh
-#   against recorded KUnit results); and make install into a
-#   staging folder ships every file it should, and dkms builds the module.
+#   against recorded KUnit results, tools/collect.sh against recorded
+#   runs gone wrong); and make install into a
+#   staging folder ships every file it should, make install for real in a
+#   private mount namespace (tools/install-test.sh), and dkms builds the
+#   module.
 # checkpatch comes from Debian's linux-source-6.1, unpacked once into the
 # cache.  Exits non-zero on any finding.
 set -euo pipefail
@@ -97,6 +100,12 @@ for compress in "" CONFIG_MODULE_COMPRESS_XZ=y; do
 		rc=1
 	}
 done
+# and for real, as sudo make install runs, in a private mount namespace
+log "make install and uninstall for real (a private mount namespace)"
+if ! out=$(tools/install-test.sh "$KVER" "$KDIR"); then
+	printf '%s\n' "$out"
+	rc=1
+fi
 make -s clean KDIR="$KDIR" >/dev/null
 left=$(find . \( -path ./build -o -path ./.git \) -prune -o \( -name '*.ko' -o -name '*.o' \
 	-o -name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' -o -name Module.symvers \
@@ -134,6 +143,13 @@ fi
 # the guest's reading of KUnit's results, which only make check-debug runs
 log "kunit-tap.sh on recorded KUnit results"
 if ! out=$(tools/kunit-tap-test.sh); then
+	printf '%s\n' "$out"
+	rc=1
+fi
+
+# the collector of every guest run: each of its failure paths, provoked
+log "collect.sh on recorded runs gone wrong"
+if ! out=$(tools/collect-test.sh); then
 	printf '%s\n' "$out"
 	rc=1
 fi
