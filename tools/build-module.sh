@@ -40,9 +40,7 @@ make_args=(-C "$KDIR" M="$inside" W=1 ${KCROSS:+CROSS_COMPILE=$KCROSS} ${SCULL_K
 log "building scull.ko for $KVER (W=1${KCROSS:+, CROSS_COMPILE=$KCROSS}${KROOT:+, in a chroot})"
 if [ -n "$KROOT" ]; then
 	set +e
-	# shellcheck disable=SC2016  # expanded by the inner shell
-	unshare --mount sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
-		sh "$KROOT" "$KROOT" make "${make_args[@]}" >"$out/build.log" 2>&1
+	scull_in_chroot "$KROOT" make "${make_args[@]}" >"$out/build.log" 2>&1
 	rc=$?
 	set -e
 else
