@@ -241,6 +241,12 @@ impl<T: Operations> Registration<T> {
         fops.llseek = Some(llseek::<T>);
         fops.unlocked_ioctl = Some(ioctl::<T>);
         fops.compat_ioctl = Some(ioctl::<T>);
+        // like a regular file: always ready, fsync has nothing to do,
+        // splice and sendfile through read_iter and write_iter
+        fops.poll = Some(poll);
+        fops.fsync = Some(bindings::noop_fsync);
+        fops.splice_read = Some(bindings::copy_splice_read);
+        fops.splice_write = Some(bindings::iter_file_splice_write);
         let mut reg = Self {
             devt: 0,
             count: 0,
@@ -496,6 +502,22 @@ unsafe extern "C" fn llseek<T: Operations>(
     }
 }
 
+/// `EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM` of
+/// `include/uapi/linux/eventpoll.h`, casts bindgen does not translate.
+const POLL_READY: bindings::__poll_t = 0x1 | 0x40 | 0x4 | 0x100;
+
+/// A memory device, like a regular file, is always readable and writable.
+///
+/// # Safety
+///
+/// Called by the VFS only; it touches neither argument.
+unsafe extern "C" fn poll(
+    _file: *mut bindings::file,
+    _wait: *mut bindings::poll_table_struct,
+) -> bindings::__poll_t {
+    POLL_READY
+}
+
 /// # Safety
 ///
 /// Called by the VFS only, for a file opened by [`open`].
@@ -660,22 +682,14 @@ impl<T: Operations> Drop for ProcFiles<T> {
 ///
 /// # Safety
 ///
-/// `m` must be a `seq_file` of one of the entries [`ProcFiles`] made, and
-/// `private` the data given to `single_open`, or null for the `seq` file.
-unsafe fn proc_data_of<'a, T: Operations>(
-    m: *mut bindings::seq_file,
-    private: *mut c_void,
-) -> &'a ProcData<T> {
-    let data = if private.is_null() {
-        // SAFETY: proc's inode of the entry holds the entry's data in
-        // `i_private` (`pde_data()`, an inline function of proc_fs.h); the
-        // seq_file's file is open on that inode.
-        unsafe { (*(*(*m).file).f_inode).i_private }
-    } else {
-        private
-    };
-    // SAFETY: `ProcFiles::new` gave a `ProcData<T>` that outlives the entry.
-    unsafe { &*data.cast::<ProcData<T>>() }
+/// `m` must be a `seq_file` of one of the entries [`ProcFiles`] made, in
+/// one of its callbacks.
+unsafe fn proc_data_of<'a, T: Operations>(m: *mut bindings::seq_file) -> &'a ProcData<T> {
+    // SAFETY: the seq_file's file is open on the entry's proc inode, which
+    // holds the entry's data in `i_private` (`pde_data()`, an inline
+    // function of proc_fs.h); `ProcFiles::new` gave a `ProcData<T>` that
+    // outlives the entry.
+    unsafe { &*(*(*(*m).file).f_inode).i_private.cast::<ProcData<T>>() }
 }
 
 /// The data of the `index`-th node, if there is one.
@@ -689,18 +703,18 @@ fn proc_node<T: Operations>(data: &ProcData<T>, index: usize) -> Option<&T> {
     Some(&node.data)
 }
 
-/// The show of `<name>mem`: every device.
+/// The show of `<name>mem`: every device.  (`single_open()` passes
+/// `(void *)1` as the record: the data is the entry's.)
 ///
 /// # Safety
 ///
-/// Called by `single_open`'s seq_file only, with the data given at
-/// creation.
+/// Called by `single_open`'s seq_file of the `<name>mem` entry only.
 unsafe extern "C" fn mem_show<T: Operations>(
     m: *mut bindings::seq_file,
-    private: *mut c_void,
+    _v: *mut c_void,
 ) -> c_int {
     // SAFETY: as the caller promises.
-    let data = unsafe { proc_data_of::<T>(m, private) };
+    let data = unsafe { proc_data_of::<T>(m) };
     // SAFETY: `m` is valid for this call.
     let file = unsafe { SeqFile::from_raw(m) };
     for i in 0..data.count {
@@ -721,7 +735,7 @@ unsafe extern "C" fn seq_start<T: Operations>(
     pos: *mut bindings::loff_t,
 ) -> *mut c_void {
     // SAFETY: as the caller promises.
-    let data = unsafe { proc_data_of::<T>(m, core::ptr::null_mut()) };
+    let data = unsafe { proc_data_of::<T>(m) };
     // SAFETY: `pos` is valid for this call.
     let index = unsafe { *pos };
     match usize::try_from(index) {
@@ -755,7 +769,7 @@ unsafe extern "C" fn seq_stop(_m: *mut bindings::seq_file, _v: *mut c_void) {}
 /// As [`seq_start`], with `v` a record it returned.
 unsafe extern "C" fn seq_show<T: Operations>(m: *mut bindings::seq_file, v: *mut c_void) -> c_int {
     // SAFETY: as the caller promises.
-    let data = unsafe { proc_data_of::<T>(m, core::ptr::null_mut()) };
+    let data = unsafe { proc_data_of::<T>(m) };
     let index = (v as usize).wrapping_sub(1);
     // SAFETY: `m` is valid for this call.
     let file = unsafe { SeqFile::from_raw(m) };

@@ -10,7 +10,12 @@
 //! `// SAFETY:` comment, and the rest of the module sees guards.
 
 use core::{cell::UnsafeCell, marker::PhantomPinned, ops::Deref, ops::DerefMut};
-use kernel::{bindings, prelude::*, sync::LockClassKey, types::Opaque};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::LockClassKey,
+    types::{NotThreadSafe, Opaque},
+};
 
 /// `T` behind a kernel `rw_semaphore`: shared by readers, one writer.
 ///
@@ -52,21 +57,26 @@ impl<T> RwSem<T> {
         })
     }
 
-    /// Shared access; EINTR (as -ERESTARTSYS would be seen only by a task
-    /// that is dying anyway) when a fatal signal ends the wait.
+    /// Shared access; ERESTARTSYS when a fatal signal ends the wait (only a
+    /// dying task sees it).
     pub(crate) fn read(&self) -> Result<ReadGuard<'_, T>> {
         // SAFETY: `sem` is initialised (type invariant).
         if unsafe { bindings::down_read_killable(self.sem.get()) } != 0 {
             return Err(ERESTARTSYS);
         }
-        Ok(ReadGuard { lock: self })
+        Ok(ReadGuard {
+            lock: self,
+            _not_send: NotThreadSafe,
+        })
     }
 
     /// Shared access without sleeping, or `None`.
     pub(crate) fn try_read(&self) -> Option<ReadGuard<'_, T>> {
         // SAFETY: as above.
-        (unsafe { bindings::down_read_trylock(self.sem.get()) } != 0)
-            .then_some(ReadGuard { lock: self })
+        (unsafe { bindings::down_read_trylock(self.sem.get()) } != 0).then_some(ReadGuard {
+            lock: self,
+            _not_send: NotThreadSafe,
+        })
     }
 
     /// Exclusive access; ERESTARTSYS when a fatal signal ends the wait.
@@ -75,14 +85,19 @@ impl<T> RwSem<T> {
         if unsafe { bindings::down_write_killable(self.sem.get()) } != 0 {
             return Err(ERESTARTSYS);
         }
-        Ok(WriteGuard { lock: self })
+        Ok(WriteGuard {
+            lock: self,
+            _not_send: NotThreadSafe,
+        })
     }
 
     /// Exclusive access without sleeping, or `None`.
     pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T>> {
         // SAFETY: as above.
-        (unsafe { bindings::down_write_trylock(self.sem.get()) } != 0)
-            .then_some(WriteGuard { lock: self })
+        (unsafe { bindings::down_write_trylock(self.sem.get()) } != 0).then_some(WriteGuard {
+            lock: self,
+            _not_send: NotThreadSafe,
+        })
     }
 }
 
@@ -90,9 +105,11 @@ impl<T> RwSem<T> {
 ///
 /// # Invariants
 ///
-/// The holder owns a read hold of `lock.sem`.
+/// The holder owns a read hold of `lock.sem`, taken by this task, which
+/// releases it (the guard is not `Send`).
 pub(crate) struct ReadGuard<'a, T> {
     lock: &'a RwSem<T>,
+    _not_send: NotThreadSafe,
 }
 
 impl<T> Deref for ReadGuard<'_, T> {
@@ -114,9 +131,11 @@ impl<T> Drop for ReadGuard<'_, T> {
 ///
 /// # Invariants
 ///
-/// The holder owns the write hold of `lock.sem`.
+/// The holder owns the write hold of `lock.sem`, taken by this task,
+/// which releases it (the guard is not `Send`).
 pub(crate) struct WriteGuard<'a, T> {
     lock: &'a RwSem<T>,
+    _not_send: NotThreadSafe,
 }
 
 impl<T> Deref for WriteGuard<'_, T> {

@@ -415,7 +415,7 @@ impl kernel::Module for ScullRs {
 
         // each parameter alone was checked when it was set
         if minor > MINORMASK || minor + nr_devs - 1 > MINORMASK {
-            pr_err!("invalid scull_minor={minor} with scull_nr_devs={nr_devs}: minors from there end past {MINORMASK}\n");
+            pr_err!("invalid scull_minor={minor} with scull_nr_devs={nr_devs}: {nr_devs} minors from there end past {MINORMASK}\n");
             return Err(EINVAL);
         }
         if !geometry_ok(u64::from(quantum), u64::from(qset)) {
