@@ -542,6 +542,14 @@ const char *scull_module(void)
 	return scull_is_rust() ? "scull_rs" : "scull";
 }
 
+long long module_param(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", scull_module(), name);
+	return read_ll(path);
+}
+
 int module_loaded(void)
 {
 	char path[64];
@@ -916,6 +924,24 @@ void scull_cost(size_t len, struct memcg_use *cost)
 	 * but not as slab.  The tests here store 8 and 32 sets: 16- and
 	 * 32-entry tables.
 	 */
+	if (scull_is_rust()) {
+		/*
+		 * The Rust twin (rust/store.rs), all GFP_KERNEL_ACCOUNT: a
+		 * quantum is a KVVec<u8> of SCULL_QUANTUM bytes (kmalloc-cg-4k);
+		 * a set is an RBTree node of 64 bytes (rb_node, the index,
+		 * QSet: a KVVec and a count) and a KVVec of SCULL_QSET
+		 * Option<KVVec<u8>>, 24 bytes each: 12 KiB, a large kmalloc
+		 * of four pages, charged as kernel memory but not as slab.
+		 */
+		long long array = SCULL_QSET * 3 * sizeof(void *);
+		long long pages = sysconf(_SC_PAGESIZE);
+
+		while (pages < array)
+			pages *= 2;
+		cost->slab = quanta * slab_cost(SCULL_QUANTUM) + sets * slab_cost(64);
+		cost->kernel = cost->slab + sets * pages;
+		return;
+	}
 	cost->slab = sets * (slab_cost(SCULL_QSET * sizeof(void *)) +
 			     slab_cost(3 * sizeof(void *) + sizeof(unsigned long) +
 				       sizeof(unsigned int)));

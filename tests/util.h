@@ -110,6 +110,8 @@ void kmsg_find(const char *needle, char *line, size_t size);
  */
 int scull_is_rust(void);
 const char *scull_module(void);
+/* A parameter of the loaded module, from /sys/module/<module>/parameters. */
+long long module_param(const char *name);
 int module_loaded(void);
 /* Free memory in kB: the buddy allocator's and the per-CPU lists'. */
 long long mem_free_kb(void);
