@@ -21,8 +21,11 @@ KROOT=${KROOT:-}
 KCROSS=${KCROSS:-}
 
 if [ -n "$KROOT" ]; then
-	src=$KROOT/build/scull
-	inside=/build/scull
+	# a folder of this build's own: builds for one kernel from two trees
+	# (or a lint and a check) may run at once in the same chroot
+	src=$KROOT/build/scull.$$
+	inside=/build/scull.$$
+	trap 'rm -rf "$src"' EXIT
 else
 	src=$out/src
 	inside=$src
