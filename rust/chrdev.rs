@@ -709,10 +709,7 @@ fn proc_node<T: Operations>(data: &ProcData<T>, index: usize) -> Option<&T> {
 /// # Safety
 ///
 /// Called by `single_open`'s seq_file of the `<name>mem` entry only.
-unsafe extern "C" fn mem_show<T: Operations>(
-    m: *mut bindings::seq_file,
-    _v: *mut c_void,
-) -> c_int {
+unsafe extern "C" fn mem_show<T: Operations>(m: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
     // SAFETY: as the caller promises.
     let data = unsafe { proc_data_of::<T>(m) };
     // SAFETY: `m` is valid for this call.

@@ -73,7 +73,11 @@ impl<T> RwSem<T> {
     /// Shared access without sleeping, or `None`.
     pub(crate) fn try_read(&self) -> Option<ReadGuard<'_, T>> {
         // SAFETY: as above.
-        (unsafe { bindings::down_read_trylock(self.sem.get()) } != 0).then_some(ReadGuard {
+        if unsafe { bindings::down_read_trylock(self.sem.get()) } == 0 {
+            // no guard made: its drop would release a hold never taken
+            return None;
+        }
+        Some(ReadGuard {
             lock: self,
             _not_send: NotThreadSafe,
         })
@@ -94,7 +98,11 @@ impl<T> RwSem<T> {
     /// Exclusive access without sleeping, or `None`.
     pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T>> {
         // SAFETY: as above.
-        (unsafe { bindings::down_write_trylock(self.sem.get()) } != 0).then_some(WriteGuard {
+        if unsafe { bindings::down_write_trylock(self.sem.get()) } == 0 {
+            // no guard made: its drop would release a hold never taken
+            return None;
+        }
+        Some(WriteGuard {
             lock: self,
             _not_send: NotThreadSafe,
         })
