@@ -21,6 +21,10 @@ skip() {
 	exit 3
 }
 is_root || skip "the Rust toolchain runs in a chroot, which needs root"
+# no chroot at all: say so before tools/rust.sh, which would first fetch
+# the 7.2 kernel to learn which chroot it wants
+ready=$(find "$SCULL_CACHE/rust" -maxdepth 2 -name .scull-ready 2>/dev/null | head -n 1 || true)
+[ -n "$ready" ] || skip "no Rust toolchain chroot under $SCULL_CACHE/rust (make rust makes it, 12 to 16 minutes once)"
 vars=$(SCULL_RUST_IF_READY=1 "$SCULL_ROOT/tools/rust.sh" 7.2 2>&1) ||
 	skip "$(tail -n 1 <<<"$vars")"
 eval "$(grep -E '^[A-Z_]+=' <<<"$vars")"
