@@ -20,6 +20,7 @@ use kernel::{
     error::{from_err_ptr, to_result},
     iov::{IovIterDest, IovIterSource},
     prelude::*,
+    seq_file::SeqFile,
     str::CString,
     types::Opaque,
 };
@@ -76,6 +77,52 @@ pub(crate) trait Operations: Send + Sync + Sized + 'static {
     fn attr_show(&self, index: usize) -> Result<i64>;
     /// A write of `text` to `ATTRS[index]`, a writable one.
     fn attr_store(&self, index: usize, text: &[u8]) -> Result;
+    /// The lines of this device, the `index`-th, in the /proc files.
+    fn proc_show(&self, index: usize, m: &SeqFile) -> Result;
+}
+
+// proc_fs.h is not among the headers the 7.2 bindings are generated from;
+// these are its exported functions (fs/proc/generic.c), declared as there.
+unsafe extern "C" {
+    fn proc_create_single_data(
+        name: *const c_char,
+        mode: bindings::umode_t,
+        parent: *mut c_void,
+        show: Option<unsafe extern "C" fn(*mut bindings::seq_file, *mut c_void) -> c_int>,
+        data: *mut c_void,
+    ) -> *mut c_void;
+    fn proc_create_seq_private(
+        name: *const c_char,
+        mode: bindings::umode_t,
+        parent: *mut c_void,
+        ops: *const bindings::seq_operations,
+        state_size: c_uint,
+        data: *mut c_void,
+    ) -> *mut c_void;
+    fn remove_proc_entry(name: *const c_char, parent: *mut c_void);
+}
+
+/// What the /proc files show: the nodes of a registration.
+///
+/// # Invariants
+///
+/// `nodes` points at `count` nodes that outlive the /proc files (the
+/// registration removes them first, and `remove_proc_entry()` waits for
+/// their readers to leave).
+struct ProcData<T: Operations> {
+    nodes: *const Pin<KBox<Node<T>>>,
+    count: usize,
+}
+
+/// The /proc files of a registration: `<name>mem`, read in one go
+/// (`single_open`), and `<name>seq`, a `seq_file` iterator with a step per
+/// device, both made root's alone (0400), as the C driver's (src/proc.c).
+struct ProcFiles<T: Operations> {
+    mem: CString,
+    seq: CString,
+    ops: KBox<bindings::seq_operations>,
+    data: KBox<ProcData<T>>,
+    made: u32,
 }
 
 /// One minor: its cdev, and the data its files use.
@@ -112,6 +159,7 @@ pub(crate) struct Registration<T: Operations> {
     nodes: KVec<Pin<KBox<Node<T>>>>,
     fops: KBox<bindings::file_operations>,
     attrs: Attrs,
+    proc: Option<ProcFiles<T>>,
     _t: PhantomData<T>,
 }
 
@@ -193,6 +241,12 @@ impl<T: Operations> Registration<T> {
         fops.llseek = Some(llseek::<T>);
         fops.unlocked_ioctl = Some(ioctl::<T>);
         fops.compat_ioctl = Some(ioctl::<T>);
+        // like a regular file: always ready, fsync has nothing to do,
+        // splice and sendfile through read_iter and write_iter
+        fops.poll = Some(poll);
+        fops.fsync = Some(bindings::noop_fsync);
+        fops.splice_read = Some(bindings::copy_splice_read);
+        fops.splice_write = Some(bindings::iter_file_splice_write);
         let mut reg = Self {
             devt: 0,
             count: 0,
@@ -200,6 +254,7 @@ impl<T: Operations> Registration<T> {
             nodes: KVec::with_capacity(data.len(), GFP_KERNEL)?,
             fops: KBox::new(fops, GFP_KERNEL)?,
             attrs: Attrs::new::<T>()?,
+            proc: None,
             _t: PhantomData,
         };
 
@@ -294,6 +349,7 @@ impl<T: Operations> Registration<T> {
                 return Err(ENOMEM);
             }
         }
+        reg.proc = Some(ProcFiles::new(name, &reg.nodes)?);
         Ok(reg)
     }
 
@@ -310,6 +366,8 @@ impl<T: Operations> Registration<T> {
 
 impl<T: Operations> Drop for Registration<T> {
     fn drop(&mut self) {
+        // the /proc files first: they show the nodes
+        self.proc = None;
         for (i, node) in self.nodes.iter().enumerate().rev() {
             // SAFETY: by the type invariants the node's device exists in
             // `class` at this number and its cdev is added.  The module
@@ -440,8 +498,24 @@ unsafe extern "C" fn llseek<T: Operations>(
     match data.llseek(cur, off, whence as u32) {
         // SAFETY: `file` is valid; `vfs_setpos()` checks the bound.
         Ok(pos) => unsafe { bindings::vfs_setpos(file, pos, i64::MAX) },
-        Err(e) => e.to_errno() as bindings::loff_t,
+        Err(e) => bindings::loff_t::from(e.to_errno()),
     }
+}
+
+/// `EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM` of
+/// `include/uapi/linux/eventpoll.h`, casts bindgen does not translate.
+const POLL_READY: bindings::__poll_t = 0x1 | 0x40 | 0x4 | 0x100;
+
+/// A memory device, like a regular file, is always readable and writable.
+///
+/// # Safety
+///
+/// Called by the VFS only; it touches neither argument.
+unsafe extern "C" fn poll(
+    _file: *mut bindings::file,
+    _wait: *mut bindings::poll_table_struct,
+) -> bindings::__poll_t {
+    POLL_READY
 }
 
 /// # Safety
@@ -454,7 +528,7 @@ unsafe extern "C" fn ioctl<T: Operations>(
 ) -> c_long {
     // SAFETY: the file was opened by `open`.
     let data = unsafe { data_of::<T>(file) };
-    match data.ioctl(cmd, arg as usize) {
+    match data.ioctl(cmd, arg) {
         Ok(n) => n as c_long,
         Err(e) => e.to_errno() as c_long,
     }
@@ -529,4 +603,175 @@ unsafe extern "C" fn attr_store<T: Operations>(
 pub(crate) fn capable_sys_admin() -> bool {
     // SAFETY: `capable()` may be called from any process context.
     unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as i32) }
+}
+
+impl<T: Operations> ProcFiles<T> {
+    /// Make `<name>mem` and `<name>seq` for `nodes`, which must not move
+    /// or change while the files exist (a full `KVec` of boxed nodes that
+    /// outlives them).
+    fn new(name: &CStr, nodes: &KVec<Pin<KBox<Node<T>>>>) -> Result<Self> {
+        let mut ops: bindings::seq_operations = pin_init::zeroed();
+        ops.start = Some(seq_start::<T>);
+        ops.next = Some(seq_next::<T>);
+        ops.stop = Some(seq_stop);
+        ops.show = Some(seq_show::<T>);
+        let mut files = Self {
+            mem: CString::try_from_fmt(fmt!("{}mem", name.to_str()?))?,
+            seq: CString::try_from_fmt(fmt!("{}seq", name.to_str()?))?,
+            ops: KBox::new(ops, GFP_KERNEL)?,
+            // INVARIANT: the caller keeps the nodes in place while the
+            // files exist; drop removes the files first.
+            data: KBox::new(
+                ProcData {
+                    nodes: nodes.as_ptr(),
+                    count: nodes.len(),
+                },
+                GFP_KERNEL,
+            )?,
+            made: 0,
+        };
+        let data = (&raw const *files.data).cast_mut().cast::<c_void>();
+        // SAFETY: the name is copied by proc; `data` outlives the entry
+        // (dropping `files` removes the entry before freeing it).
+        let mem = unsafe {
+            proc_create_single_data(
+                files.mem.as_char_ptr(),
+                0o400,
+                core::ptr::null_mut(),
+                Some(mem_show::<T>),
+                data,
+            )
+        };
+        if mem.is_null() {
+            return Err(ENOMEM);
+        }
+        files.made = 1;
+        // SAFETY: as above; `ops` lives in its box as long as the entry.
+        let seq = unsafe {
+            proc_create_seq_private(
+                files.seq.as_char_ptr(),
+                0o400,
+                core::ptr::null_mut(),
+                &*files.ops,
+                0,
+                data,
+            )
+        };
+        if seq.is_null() {
+            return Err(ENOMEM);
+        }
+        files.made = 2;
+        Ok(files)
+    }
+}
+
+impl<T: Operations> Drop for ProcFiles<T> {
+    fn drop(&mut self) {
+        if self.made == 2 {
+            // SAFETY: the entry is ours; this waits for its readers.
+            unsafe { remove_proc_entry(self.seq.as_char_ptr(), core::ptr::null_mut()) };
+        }
+        if self.made >= 1 {
+            // SAFETY: as above.
+            unsafe { remove_proc_entry(self.mem.as_char_ptr(), core::ptr::null_mut()) };
+        }
+    }
+}
+
+/// The data of the /proc file a `seq_file` reads.
+///
+/// # Safety
+///
+/// `m` must be a `seq_file` of one of the entries [`ProcFiles`] made, in
+/// one of its callbacks.
+unsafe fn proc_data_of<'a, T: Operations>(m: *mut bindings::seq_file) -> &'a ProcData<T> {
+    // SAFETY: the seq_file's file is open on the entry's proc inode, which
+    // holds the entry's data in `i_private` (`pde_data()`, an inline
+    // function of proc_fs.h); `ProcFiles::new` gave a `ProcData<T>` that
+    // outlives the entry.
+    unsafe { &*(*(*(*m).file).f_inode).i_private.cast::<ProcData<T>>() }
+}
+
+/// The data of the `index`-th node, if there is one.
+fn proc_node<T: Operations>(data: &ProcData<T>, index: usize) -> Option<&T> {
+    if index >= data.count {
+        return None;
+    }
+    // SAFETY: `nodes` holds `count` nodes that outlive the /proc files
+    // (the type invariants of `ProcData`).
+    let node: &Pin<KBox<Node<T>>> = unsafe { &*data.nodes.add(index) };
+    Some(&node.data)
+}
+
+/// The show of `<name>mem`: every device.  (`single_open()` passes
+/// `(void *)1` as the record: the data is the entry's.)
+///
+/// # Safety
+///
+/// Called by `single_open`'s seq_file of the `<name>mem` entry only.
+unsafe extern "C" fn mem_show<T: Operations>(m: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+    // SAFETY: as the caller promises.
+    let data = unsafe { proc_data_of::<T>(m) };
+    // SAFETY: `m` is valid for this call.
+    let file = unsafe { SeqFile::from_raw(m) };
+    for i in 0..data.count {
+        if let Some(node) = proc_node(data, i) {
+            if let Err(e) = node.proc_show(i, file) {
+                return e.to_errno();
+            }
+        }
+    }
+    0
+}
+
+/// # Safety
+///
+/// Called by seq_file only, for the `<name>seq` entry.
+unsafe extern "C" fn seq_start<T: Operations>(
+    m: *mut bindings::seq_file,
+    pos: *mut bindings::loff_t,
+) -> *mut c_void {
+    // SAFETY: as the caller promises.
+    let data = unsafe { proc_data_of::<T>(m) };
+    // SAFETY: `pos` is valid for this call.
+    let index = unsafe { *pos };
+    match usize::try_from(index) {
+        // the record is the index plus one, never null
+        Ok(i) if i < data.count => (i + 1) as *mut c_void,
+        _ => core::ptr::null_mut(),
+    }
+}
+
+/// # Safety
+///
+/// As [`seq_start`].
+unsafe extern "C" fn seq_next<T: Operations>(
+    m: *mut bindings::seq_file,
+    _v: *mut c_void,
+    pos: *mut bindings::loff_t,
+) -> *mut c_void {
+    // SAFETY: `pos` is valid for this call.
+    unsafe { *pos += 1 };
+    // SAFETY: as the caller promises.
+    unsafe { seq_start::<T>(m, pos) }
+}
+
+/// # Safety
+///
+/// As [`seq_start`]; it has nothing to release.
+unsafe extern "C" fn seq_stop(_m: *mut bindings::seq_file, _v: *mut c_void) {}
+
+/// # Safety
+///
+/// As [`seq_start`], with `v` a record it returned.
+unsafe extern "C" fn seq_show<T: Operations>(m: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+    // SAFETY: as the caller promises.
+    let data = unsafe { proc_data_of::<T>(m) };
+    let index = (v as usize).wrapping_sub(1);
+    // SAFETY: `m` is valid for this call.
+    let file = unsafe { SeqFile::from_raw(m) };
+    match proc_node(data, index).map(|node| node.proc_show(index, file)) {
+        Some(Err(e)) => e.to_errno(),
+        _ => 0,
+    }
 }

@@ -11,7 +11,11 @@
 use kernel::{
     iov::{IovIterDest, IovIterSource},
     prelude::*,
+    rbtree::RBTree,
 };
+
+use crate::task;
+use core::num::NonZeroU64;
 
 /// `SEEK_*` of `include/uapi/linux/fs.h`.
 pub(crate) const SEEK_SET: u32 = 0;
@@ -25,15 +29,19 @@ static ZEROS: [u8; 4096] = [0; 4096];
 
 /// The quanta of one set: `qset` entries, `None` for a hole.
 struct QSet {
-    quanta: KVec<Option<KVVec<u8>>>,
+    quanta: KVVec<Option<KVVec<u8>>>,
+    /// Quanta allocated in it (never 0 while it is in the tree).
+    nr: usize,
 }
 
 /// One device's bytes.
 pub(crate) struct Store {
     quantum: usize,
     qset: usize,
-    /// The sets by index; `None` for a set never written.
-    sets: KVVec<Option<KBox<QSet>>>,
+    /// The sets written to, by index, in offset order: sparse, so a write
+    /// far out at a tiny geometry costs one set, not an index of every set
+    /// before it.
+    sets: RBTree<usize, QSet>,
     /// The size: the furthest byte written, or the capacity when larger.
     size: i64,
     /// The most bytes it may hold.
@@ -59,7 +67,7 @@ impl Store {
         Self {
             quantum,
             qset,
-            sets: KVVec::new(),
+            sets: RBTree::new(),
             size: capacity,
             limit,
             capacity,
@@ -73,18 +81,23 @@ impl Store {
     }
 
     fn decode(&self, pos: i64) -> Pos {
+        // Divisors the compiler knows are not zero (the geometry never is):
+        // a division that may panic calls a panic function that 7.2's
+        // objtool does not know as noreturn, and it warns.
+        let set_bytes = NonZeroU64::new(self.set_bytes()).unwrap_or(NonZeroU64::MIN);
+        let quantum = NonZeroU64::new(self.quantum as u64).unwrap_or(NonZeroU64::MIN);
         let pos = pos as u64;
-        let in_set = pos % self.set_bytes();
+        let in_set = pos % set_bytes;
         Pos {
-            set: (pos / self.set_bytes()) as usize,
-            q: (in_set / self.quantum as u64) as usize,
-            off: (in_set % self.quantum as u64) as usize,
+            set: (pos / set_bytes) as usize,
+            q: (in_set / quantum) as usize,
+            off: (in_set % quantum) as usize,
         }
     }
 
     /// The quantum at `p`, if it was ever written.
     fn quantum_at(&self, p: &Pos) -> Option<&KVVec<u8>> {
-        self.sets.get(p.set)?.as_ref()?.quanta.get(p.q)?.as_ref()
+        self.sets.get(&p.set)?.quanta.get(p.q)?.as_ref()
     }
 
     pub(crate) fn size(&self) -> i64 {
@@ -135,7 +148,7 @@ impl Store {
     /// Free every byte: the size goes back to the capacity (0 for a
     /// file-like store).
     pub(crate) fn trim(&mut self) {
-        self.sets.clear();
+        self.sets = RBTree::new();
         self.nr_quanta = 0;
         self.data_end = 0;
         self.size = self.capacity;
@@ -160,6 +173,7 @@ impl Store {
         }
         let count = dest.len().min((self.size - pos) as usize);
         let mut done = 0usize;
+        let mut batch = 0usize;
         while done < count {
             let p = self.decode(pos + done as i64);
             let chunk = (self.quantum - p.off).min(count - done);
@@ -168,7 +182,7 @@ impl Store {
                 None => copy_zeros(dest, chunk),
             };
             done += copied;
-            if copied < chunk {
+            if copied < chunk || (done < count && task::copy_stop(&mut batch, copied)) {
                 break;
             }
         }
@@ -201,22 +215,54 @@ impl Store {
         true
     }
 
-    /// The set at `index`, made when missing.
-    fn set_mut(&mut self, index: usize) -> Result<&mut QSet> {
-        while self.sets.len() <= index {
-            self.sets.push(None, GFP_KERNEL_ACCOUNT)?;
+    /// A set of `qset` holes, charged to the writer's memory cgroup.
+    fn new_set(qset: usize) -> Result<QSet> {
+        let mut quanta = KVVec::with_capacity(qset, GFP_KERNEL_ACCOUNT)?;
+        for _ in 0..qset {
+            quanta.push(None, GFP_KERNEL_ACCOUNT)?;
         }
-        let qset = self.qset;
-        let slot = &mut self.sets[index];
-        if slot.is_none() {
-            let mut quanta = KVec::with_capacity(qset, GFP_KERNEL_ACCOUNT)?;
-            for _ in 0..qset {
-                quanta.push(None, GFP_KERNEL_ACCOUNT)?;
+        Ok(QSet { quanta, nr: 0 })
+    }
+
+    /// Store what `src` holds for the quantum at `p`, up to `chunk` bytes,
+    /// making the quantum (and its set) when missing; the bytes stored.  A
+    /// quantum or set made for no byte is freed again.
+    fn write_step(&mut self, p: &Pos, chunk: usize, src: &mut IovIterSource<'_>) -> Result<usize> {
+        let quantum = self.quantum;
+        if self.sets.get(&p.set).is_none() {
+            let set = Self::new_set(self.qset)?;
+            self.sets
+                .try_create_and_insert(p.set, set, GFP_KERNEL_ACCOUNT)?;
+        }
+        let Some(set) = self.sets.get_mut(&p.set) else {
+            return Err(ENOMEM);
+        };
+        let slot = &mut set.quanta[p.q];
+        let fresh = slot.is_none();
+        let copied = if let Some(q) = slot {
+            Ok(src.copy_from_iter(&mut q[p.off..p.off + chunk]))
+        } else {
+            match KVVec::from_elem(0u8, quantum, GFP_KERNEL_ACCOUNT) {
+                Ok(mut q) => {
+                    let n = src.copy_from_iter(&mut q[p.off..p.off + chunk]);
+                    // nothing of the source landed in it: no quantum for it
+                    if n != 0 {
+                        *slot = Some(q);
+                    }
+                    Ok(n)
+                }
+                Err(_) => Err(ENOMEM),
             }
-            *slot = Some(KBox::new(QSet { quanta }, GFP_KERNEL_ACCOUNT)?);
+        };
+        if fresh && matches!(copied, Ok(n) if n != 0) {
+            set.nr += 1;
+            self.nr_quanta += 1;
         }
-        // `slot` was filled just above when it was empty.
-        slot.as_deref_mut().ok_or(ENOMEM)
+        if set.nr == 0 {
+            // made for no byte
+            self.sets.remove(&p.set);
+        }
+        copied
     }
 
     /// Store the bytes of `src` at `pos`.  Stops at the limit (the
@@ -237,43 +283,28 @@ impl Store {
         }
         let count = count.min((end - pos) as usize);
         let mut done = 0usize;
+        let mut batch = 0usize;
         let mut err = None;
         while done < count {
             let p = self.decode(pos + done as i64);
             let chunk = (self.quantum - p.off).min(count - done);
-            let quantum = self.quantum;
-            let set = match self.set_mut(p.set) {
-                Ok(set) => set,
+            match self.write_step(&p, chunk, src) {
+                Ok(copied) => {
+                    done += copied;
+                    if copied < chunk {
+                        // the source faulted
+                        err = Some(EFAULT);
+                        break;
+                    }
+                    // dying: what was stored stays, a prefix
+                    if done < count && task::copy_stop(&mut batch, copied) {
+                        break;
+                    }
+                }
                 Err(e) => {
                     err = Some(e);
                     break;
                 }
-            };
-            let slot = &mut set.quanta[p.q];
-            let fresh = slot.is_none();
-            if fresh {
-                match KVVec::from_elem(0u8, quantum, GFP_KERNEL_ACCOUNT) {
-                    Ok(q) => *slot = Some(q),
-                    Err(_) => {
-                        err = Some(ENOMEM);
-                        break;
-                    }
-                }
-            }
-            let copied = match slot {
-                Some(q) => src.copy_from_iter(&mut q[p.off..p.off + chunk]),
-                None => 0,
-            };
-            if copied == 0 && fresh {
-                // nothing of the source landed in it: no quantum for it
-                *slot = None;
-            } else if fresh {
-                self.nr_quanta += 1;
-            }
-            done += copied;
-            if copied < chunk {
-                err = Some(EFAULT);
-                break;
             }
         }
         if done == 0 {
@@ -290,21 +321,31 @@ impl Store {
     /// The first offset at or after `pos` that is data (a quantum written),
     /// below the size; ENXIO when none.
     pub(crate) fn seek_data(&self, pos: i64) -> Result<i64> {
-        let mut start = pos;
-        while start < self.size {
-            let p = self.decode(start);
-            if self.sets.get(p.set).is_none_or(|s| s.is_none()) {
-                // the whole set is a hole: the next one
-                start = ((p.set as u64 + 1) * self.set_bytes()) as i64;
-                continue;
+        let first = self.decode(pos);
+        for (&index, set) in self.sets.iter().skip_while(|(&i, _)| i < first.set) {
+            let from = if index == first.set { first.q } else { 0 };
+            if let Some(q) = (from..self.qset).find(|&q| set.quanta[q].is_some()) {
+                let start = (index as u64 * self.set_bytes() + (q * self.quantum) as u64) as i64;
+                let start = start.max(pos);
+                return if start < self.size {
+                    Ok(start)
+                } else {
+                    Err(ENXIO)
+                };
             }
-            if self.quantum_at(&p).is_some() {
-                return Ok(start);
-            }
-            // the next quantum
-            start += (self.quantum - p.off) as i64;
         }
         Err(ENXIO)
+    }
+
+    /// The sets holding data, in offset order: each one's index and how
+    /// many quanta it holds (for /proc/scullmem).
+    pub(crate) fn sets(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.sets.iter().map(|(&index, set)| (index, set.nr))
+    }
+
+    /// How many sets hold data.
+    pub(crate) fn nr_sets(&self) -> usize {
+        self.sets.iter().count()
     }
 
     /// The first offset at or after `pos` in a hole; the size counts as one.

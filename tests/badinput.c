@@ -419,7 +419,9 @@ TEST(capacity_refuses_sizes_that_do_not_fit)
 /* Module parameters: insmod fails, dmesg says why, nothing stays. */
 struct bad_param {
 	const char *params;
-	const char *message;
+	const char *message;	/* the C driver's; "scull: " is the module's name */
+	int c_only;		/* of the pipes or access devices, or the C
+				 * driver's count of minors: not the Rust twin's */
 };
 
 static const struct bad_param bad_params[] = {
@@ -438,40 +440,59 @@ static const struct bad_param bad_params[] = {
 	{ "scull_size_limit=12Q", "scull: invalid scull_size_limit=12Q: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
 	{ "scull_size_limit=much", "scull: invalid scull_size_limit=much: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
 	{ "scull_size_limit=9E", "scull: invalid scull_size_limit=9E: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
-	{ "scull_minor=1048574 scull_nr_devs=4", "scull: invalid scull_minor=1048574 with scull_nr_devs=4 and scull_p_nr_devs=4: 12 minors from there end past 1048575" },
+	{ "scull_minor=1048574 scull_nr_devs=4", "scull: invalid scull_minor=1048574 with scull_nr_devs=4 and scull_p_nr_devs=4: 12 minors from there end past 1048575", 1 },
 	/* the pipes and the four access-controlled devices need minors too */
-	{ "scull_minor=1048565", "scull: invalid scull_minor=1048565 with scull_nr_devs=4 and scull_p_nr_devs=4: 12 minors from there end past 1048575" },
-	{ "scull_minor=1048100 scull_nr_devs=256 scull_p_nr_devs=256", "scull: invalid scull_minor=1048100 with scull_nr_devs=256 and scull_p_nr_devs=256: 516 minors from there end past 1048575" },
-	{ "scull_priv_limit=0", "scull: invalid scull_priv_limit=0: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
-	{ "scull_priv_limit=12Q", "scull: invalid scull_priv_limit=12Q: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G" },
-	{ "scull_p_nr_devs=0", "scull: invalid scull_p_nr_devs=0: expected an integer from 1 to 256" },
-	{ "scull_p_nr_devs=257", "scull: invalid scull_p_nr_devs=257: expected an integer from 1 to 256" },
-	{ "scull_p_buffer=0", "scull: invalid scull_p_buffer=0: expected an integer from 1 to 1048576" },
-	{ "scull_p_buffer=1048577", "scull: invalid scull_p_buffer=1048577: expected an integer from 1 to 1048576" },
-	{ "scull_p_buffer=4k", "scull: invalid scull_p_buffer=4k: expected an integer from 1 to 1048576" },
+	{ "scull_minor=1048565", "scull: invalid scull_minor=1048565 with scull_nr_devs=4 and scull_p_nr_devs=4: 12 minors from there end past 1048575", 1 },
+	{ "scull_minor=1048100 scull_nr_devs=256 scull_p_nr_devs=256", "scull: invalid scull_minor=1048100 with scull_nr_devs=256 and scull_p_nr_devs=256: 516 minors from there end past 1048575", 1 },
+	{ "scull_priv_limit=0", "scull: invalid scull_priv_limit=0: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G", 1 },
+	{ "scull_priv_limit=12Q", "scull: invalid scull_priv_limit=12Q: expected a size from 1 to 9223372036854775807 bytes, with an optional K, M or G", 1 },
+	{ "scull_p_nr_devs=0", "scull: invalid scull_p_nr_devs=0: expected an integer from 1 to 256", 1 },
+	{ "scull_p_nr_devs=257", "scull: invalid scull_p_nr_devs=257: expected an integer from 1 to 256", 1 },
+	{ "scull_p_buffer=0", "scull: invalid scull_p_buffer=0: expected an integer from 1 to 1048576", 1 },
+	{ "scull_p_buffer=1048577", "scull: invalid scull_p_buffer=1048577: expected an integer from 1 to 1048576", 1 },
+	{ "scull_p_buffer=4k", "scull: invalid scull_p_buffer=4k: expected an integer from 1 to 1048576", 1 },
 	{ "scull_quantum=65536 scull_qset=65536", "scull: invalid scull_quantum=65536 with scull_qset=65536: a quantum set may span at most 1073741824 bytes" },
 	/* major 1 is /dev/mem and friends: the region is taken */
-	{ "scull_major=1", "scull: cannot get major 1, minors 0-11: -16" },
+	{ "scull_major=1", "scull: cannot get major 1, minors 0-11: -16", 1 },
 };
+
+/* The Rust twin's own, where its count of minors (its devices only) differs. */
+static const struct bad_param bad_params_rust[] = {
+	{ "scull_minor=1048574 scull_nr_devs=4", "scull: invalid scull_minor=1048574 with scull_nr_devs=4: 4 minors from there end past 1048575" },
+	{ "scull_minor=1048100 scull_nr_devs=256", "scull: invalid scull_minor=1048100 with scull_nr_devs=256: 256 minors from there end past 1048575" },
+	{ "scull_major=1", "scull: cannot get major 1, minors 0-3: -16" },
+};
+
+/* Load the module with @b's parameters: it must fail, saying why. */
+static void bad_param_check(const struct bad_param *b)
+{
+	char out[1024], marker[64], log[8192], message[512];
+
+	/* the message as the loaded driver prints it: its name first */
+	snprintf(message, sizeof(message), "%s%s", scull_module(),
+		 b->message + strlen("scull"));
+	scull_diag("insmod %s.ko %s", scull_module(), b->params);
+	kmsg_mark(marker, sizeof(marker));
+	ASSERT_NE(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/%s.ko %s",
+			    scull_module(), b->params));
+	kmsg_since(marker, log, sizeof(log));
+	if (!strstr(log, message))
+		FAIL("insmod %s: kernel log lacks \"%s\"; it has:\n%s",
+		     b->params, message, log);
+	nothing_registered();
+}
 
 TEST(hostile_module_parameters)
 {
-	char out[1024], marker[64], log[8192];
+	char out[1024];
 	unsigned int i;
 
 	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
-	for (i = 0; i < sizeof(bad_params) / sizeof(bad_params[0]); i++) {
-		const struct bad_param *b = &bad_params[i];
-
-		scull_diag("insmod scull.ko %s", b->params);
-		kmsg_mark(marker, sizeof(marker));
-		ASSERT_NE(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko %s", b->params));
-		kmsg_since(marker, log, sizeof(log));
-		if (!strstr(log, b->message))
-			FAIL("insmod %s: kernel log lacks \"%s\"; it has:\n%s",
-			     b->params, b->message, log);
-		nothing_registered();
-	}
+	for (i = 0; i < sizeof(bad_params) / sizeof(bad_params[0]); i++)
+		if (!scull_is_rust() || !bad_params[i].c_only)
+			bad_param_check(&bad_params[i]);
+	for (i = 0; scull_is_rust() && i < sizeof(bad_params_rust) / sizeof(bad_params_rust[0]); i++)
+		bad_param_check(&bad_params_rust[i]);
 }
 
 /*
@@ -495,24 +516,24 @@ TEST(size_parameters_refuse_sizes_that_do_not_fit)
 			if (!*bad_sizes[i] || strpbrk(bad_sizes[i], " \n"))
 				continue;
 			snprintf(message, sizeof(message),
-				 "scull: invalid %s=%s: expected a size from %u to 9223372036854775807 bytes, with an optional K, M or G",
-				 params[p].name, bad_sizes[i], params[p].min);
+				 "%s: invalid %s=%s: expected a size from %u to 9223372036854775807 bytes, with an optional K, M or G",
+				 scull_module(), params[p].name, bad_sizes[i], params[p].min);
 			kmsg_mark(marker, sizeof(marker));
-			if (!run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko %s=%s",
-				    params[p].name, bad_sizes[i])) {
-				snprintf(message, sizeof(message),
-					 "/sys/module/scull/parameters/%s", params[p].name);
+			if (!run_sh(out, sizeof(out), "insmod " SCULL_DIR "/%s.ko %s=%s",
+				    scull_module(), params[p].name, bad_sizes[i])) {
+				snprintf(message, sizeof(message), "/sys/module/%s/parameters/%s",
+					 scull_module(), params[p].name);
 				read_text(message, out, sizeof(out));
-				scull_diag("insmod scull.ko %s=%s: loaded, with %s=%s",
+				scull_diag("insmod %s.ko %s=%s: loaded, with %s=%s", scull_module(),
 					   params[p].name, bad_sizes[i], params[p].name, out);
-				ASSERT_EQ(0, run_sh(NULL, 0, "rmmod scull"));
+				ASSERT_EQ(0, run_sh(NULL, 0, "rmmod %s", scull_module()));
 				failed++;
 				continue;
 			}
 			kmsg_since(marker, log, sizeof(log));
 			if (!strstr(log, message)) {
-				scull_diag("insmod scull.ko %s=%s: kernel log lacks \"%s\"; it has:\n%s",
-					   params[p].name, bad_sizes[i], message, log);
+				scull_diag("insmod %s.ko %s=%s: kernel log lacks \"%s\"; it has:\n%s",
+					   scull_module(), params[p].name, bad_sizes[i], message, log);
 				failed++;
 			}
 			nothing_registered();

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -80,6 +81,8 @@ TEST(sysfs_attributes_of_the_other_devices)
 	unsigned int i;
 	int fd;
 
+	if (scull_is_rust())
+		SKIP("the Rust twin has no pipes and no access devices (yet)");
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "/dev/%s", access[i]);
 		fd = open(path, O_WRONLY);	/* trims: size 0 */
@@ -265,7 +268,7 @@ TEST(proc_files_are_root_only_until_scull_load)
 	char out[1024];
 
 	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/scull.ko"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/%s.ko", scull_module()));
 	proc_owner_check(0400, 0);
 	ASSERT_EQ(0, as_user(USER_OUT_UID, proc_refused, NULL));
 	ASSERT_EQ(0, as_user(USER_IN_UID, proc_refused, NULL));
@@ -287,37 +290,100 @@ TEST(module_parameters)
 		{ "scull_priv_limit", 268435456 }, { "scull_p_nr_devs", 4 },
 		{ "scull_p_buffer", 4000 },
 	};
-	char path[128];
+	/* the Rust twin has the first seven, those of the memory devices */
+	unsigned int n = scull_is_rust() ? 7 : sizeof(params) / sizeof(params[0]);
+	char path[128], out[1024];
 	struct stat st;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
-		snprintf(path, sizeof(path), "/sys/module/scull/parameters/%s",
-			 params[i].name);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+			 scull_module(), params[i].name);
 		ASSERT_EQ(params[i].value, read_ll(path));
 		ASSERT_OK(stat(path, &st));
 		ASSERT_EQ(0444, st.st_mode & 07777);
 	}
+	/* and no other */
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "ls /sys/module/%s/parameters | wc -l",
+			    scull_module()));
+	ASSERT_EQ(n, atoi(out));
 }
 
 TEST(modinfo_describes_module)
 {
+	const char *m = scull_module();
 	char out[4096];
 
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F license " SCULL_DIR "/scull.ko"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F license " SCULL_DIR "/%s.ko", m));
 	ASSERT_STR_EQ("GPL\n", out);
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F version " SCULL_DIR "/scull.ko"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F version " SCULL_DIR "/%s.ko", m));
 	ASSERT_STR_EQ("1.0.0\n", out);
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F description " SCULL_DIR "/scull.ko"));
-	ASSERT_STR_EQ("LDD3's scull: memory devices, pipes and access-controlled devices\n", out);
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | cut -d: -f1"));
-	ASSERT_STR_EQ("scull_major\nscull_minor\nscull_nr_devs\nscull_quantum\n"
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F description " SCULL_DIR "/%s.ko", m));
+	ASSERT_STR_EQ(scull_is_rust() ? "LDD3's scull memory devices, in Rust\n" :
+		      "LDD3's scull: memory devices, pipes and access-controlled devices\n", out);
+	/* the Rust twin's in another order (rustc places them): sorted */
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/%s.ko | cut -d: -f1%s",
+			    m, scull_is_rust() ? " | sort" : ""));
+	ASSERT_STR_EQ(scull_is_rust() ?
+		      "scull_capacity\nscull_major\nscull_minor\nscull_nr_devs\n"
+		      "scull_qset\nscull_quantum\nscull_size_limit\n" :
+		      "scull_major\nscull_minor\nscull_nr_devs\nscull_quantum\n"
 		      "scull_qset\nscull_size_limit\nscull_capacity\n"
 		      "scull_priv_limit\nscull_p_nr_devs\nscull_p_buffer\n", out);
 	/* every parameter states its default */
-	ASSERT_EQ(1, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/scull.ko | grep -vc default"));
+	ASSERT_EQ(1, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/%s.ko | grep -vc default", m));
 	ASSERT_STR_EQ("0\n", out);
-	ASSERT_EQ(0, read_ll("/sys/module/scull/refcnt"));
-	read_text("/sys/module/scull/version", out, sizeof(out));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "cat /sys/module/%s/refcnt", m));
+	ASSERT_STR_EQ("0\n", out);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "cat /sys/module/%s/version", m));
 	ASSERT_STR_EQ("1.0.0\n", out);
+}
+
+/*
+ * One loader for both drivers: ./scull_load loads scull.ko, or the Rust
+ * twin scull_rs.ko with --rust or SCULL_IMPL=rust, and refuses while the
+ * other one is loaded (they share the class, the region's name and the
+ * nodes).  Where the twin is not in the guest (a C run), only the refusal.
+ */
+TEST(loaders_refuse_the_other_driver)
+{
+	const char *other = scull_is_rust() ? "scull" : "scull_rs";
+	const char *load_other = scull_is_rust() ? "SCULL_IMPL=c " SCULL_DIR "/scull_load" :
+				 "env -u SCULL_IMPL " SCULL_DIR "/scull_load --rust";
+	char out[4096], want[256], path[64];
+
+	/* loaded now: the other is refused, and nothing of it loads */
+	ASSERT_EQ(1, run_sh(out, sizeof(out), "%s 2>&1", load_other));
+	snprintf(want, sizeof(want),
+		 "scull_load: %s is loaded: the two drivers share their nodes (unload it first with scull_unload)\n",
+		 scull_module());
+	ASSERT_STR_EQ(want, out);
+	snprintf(path, sizeof(path), "/sys/module/%s", other);
+	ASSERT_ERRNO(access(path, F_OK), ENOENT);
+	ASSERT_TRUE(module_loaded());
+
+	ASSERT_EQ(1, run_sh(out, sizeof(out), "SCULL_IMPL=go " SCULL_DIR "/scull_load 2>&1"));
+	ASSERT_STR_EQ("scull_load: SCULL_IMPL must be c or rust, not 'go'\n", out);
+
+	if (!scull_is_rust())
+		return;
+	/* the twin's two ways in; scull_unload finds whichever is loaded */
+	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "env -u SCULL_IMPL " SCULL_DIR "/scull_load --rust"));
+	ASSERT_OK(access("/sys/module/scull_rs", F_OK));
+	ASSERT_ERRNO(access("/sys/module/scull", F_OK), ENOENT);
+	ASSERT_OK(access("/dev/scull0", F_OK));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_ERRNO(access("/sys/module/scull_rs", F_OK), ENOENT);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "SCULL_IMPL=rust " SCULL_DIR "/scull_load"));
+	ASSERT_OK(access("/sys/module/scull_rs", F_OK));
+	/* and the C driver, refused while the twin is there, loads after */
+	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "SCULL_IMPL=c " SCULL_DIR "/scull_load"));
+	ASSERT_OK(access("/sys/module/scull", F_OK));
+	ASSERT_EQ(1, run_sh(out, sizeof(out), SCULL_DIR "/scull_load --rust 2>&1"));
+	ASSERT_STR_EQ("scull_load: scull is loaded: the two drivers share their nodes (unload it first with scull_unload)\n", out);
+	ASSERT_ERRNO(access("/sys/module/scull_rs", F_OK), ENOENT);
+	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, scull_reload(""));
 }

@@ -17,7 +17,7 @@ TEST(default_limit_is_256mib)
 
 	for (i = 0; i < SCULL_NR_DEVS; i++)
 		ASSERT_EQ(SCULL_LIMIT, sysfs_attr(i, "size_limit"));
-	ASSERT_EQ(SCULL_LIMIT, read_ll("/sys/module/scull/parameters/scull_size_limit"));
+	ASSERT_EQ(SCULL_LIMIT, module_param("scull_size_limit"));
 }
 
 TEST(write_at_limit_is_enospc)

@@ -102,6 +102,9 @@ void dev_reset_all(void)
 		close(fd);
 		ASSERT_EQ(0, dev_size(i));
 	}
+	/* the twin has no pipes and no access devices yet */
+	if (scull_is_rust())
+		return;
 	for (i = 0; i < SCULL_P_NR_DEVS; i++)
 		pipe_reset(i);
 	access_reset("scullsingle");
@@ -535,9 +538,37 @@ long long mem_free_kb(void)
 	return atoll(text);
 }
 
+/*
+ * Whether the suite runs against the Rust twin (make check IMPL=rust, which
+ * loads scull_rs.ko: the memory devices only, so far).
+ */
+int scull_is_rust(void)
+{
+	const char *impl = getenv("SCULL_IMPL");
+
+	return impl && !strcmp(impl, "rust");
+}
+
+/* The module's name: scull, or scull_rs for the Rust twin. */
+const char *scull_module(void)
+{
+	return scull_is_rust() ? "scull_rs" : "scull";
+}
+
+long long module_param(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", scull_module(), name);
+	return read_ll(path);
+}
+
 int module_loaded(void)
 {
-	return access("/sys/module/scull", F_OK) == 0;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", scull_module());
+	return access(path, F_OK) == 0;
 }
 
 void nothing_registered(void)
@@ -592,15 +623,19 @@ static int scull_has_defaults(void)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-		snprintf(path, sizeof(path), "/sys/module/scull/parameters/%s",
-			 defaults[i].name);
+		/* the twin has the memory devices' parameters only */
+		if (scull_is_rust() && (strstr(defaults[i].name, "_p_") ||
+					strstr(defaults[i].name, "_priv_")))
+			continue;
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+			 scull_module(), defaults[i].name);
 		if (access(path, R_OK) || read_ll(path) != defaults[i].value)
 			return 0;
 	}
 	for (i = 0; i < SCULL_NR_DEVS; i++)
 		if (access(dev_path(i), F_OK))
 			return 0;
-	for (i = 0; i < SCULL_P_NR_DEVS; i++)
+	for (i = 0; i < SCULL_P_NR_DEVS && !scull_is_rust(); i++)
 		if (access(pipe_path(i), F_OK))
 			return 0;
 	return 1;
@@ -902,6 +937,24 @@ void scull_cost(size_t len, struct memcg_use *cost)
 	 * but not as slab.  The tests here store 8 and 32 sets: 16- and
 	 * 32-entry tables.
 	 */
+	if (scull_is_rust()) {
+		/*
+		 * The Rust twin (rust/store.rs), all GFP_KERNEL_ACCOUNT: a
+		 * quantum is a KVVec<u8> of SCULL_QUANTUM bytes (kmalloc-cg-4k);
+		 * a set is an RBTree node of 64 bytes (rb_node, the index,
+		 * QSet: a KVVec and a count) and a KVVec of SCULL_QSET
+		 * Option<KVVec<u8>>, 24 bytes each: 12 KiB, a large kmalloc
+		 * of four pages, charged as kernel memory but not as slab.
+		 */
+		long long array = SCULL_QSET * 3 * sizeof(void *);
+		long long pages = sysconf(_SC_PAGESIZE);
+
+		while (pages < array)
+			pages *= 2;
+		cost->slab = quanta * slab_cost(SCULL_QUANTUM) + sets * slab_cost(64);
+		cost->kernel = cost->slab + sets * pages;
+		return;
+	}
 	cost->slab = sets * (slab_cost(SCULL_QSET * sizeof(void *)) +
 			     slab_cost(3 * sizeof(void *) + sizeof(unsigned long) +
 				       sizeof(unsigned int)));

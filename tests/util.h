@@ -110,6 +110,13 @@ void kmsg_since(const char *marker, char *buf, size_t size);
 /* The first record of the whole log that contains needle; fails if none. */
 void kmsg_find(const char *needle, char *line, size_t size);
 
+/* Whether the run is against the Rust twin (SCULL_IMPL=rust), and the
+ * loaded module's name: "scull_rs" then, else "scull".
+ */
+int scull_is_rust(void);
+const char *scull_module(void);
+/* A parameter of the loaded module, from /sys/module/<module>/parameters. */
+long long module_param(const char *name);
 int module_loaded(void);
 /* Free memory in kB: the buddy allocator's and the per-CPU lists'. */
 long long mem_free_kb(void);

@@ -21,10 +21,11 @@ KROOT=${KROOT:-}
 KCROSS=${KCROSS:-}
 
 if [ -n "$KROOT" ]; then
-	# one folder per OUTDIR: builds for one chroot may overlap (make
-	# lint's i386 build beside check-all's i386 row)
-	inside=/build/scull-$(printf '%s' "$out" | cksum | cut -d ' ' -f 1)
-	src=$KROOT$inside
+	# a folder of this build's own: builds for one kernel from two trees
+	# (or a lint and a check) may run at once in the same chroot
+	src=$KROOT/build/scull.$$
+	inside=/build/scull.$$
+	trap 'rm -rf "$src"' EXIT
 else
 	src=$out/src
 	inside=$src
@@ -42,9 +43,7 @@ make_args=(-C "$KDIR" M="$inside" W=1 ${KCROSS:+CROSS_COMPILE=$KCROSS} ${SCULL_K
 log "building scull.ko for $KVER (W=1${KCROSS:+, CROSS_COMPILE=$KCROSS}${KROOT:+, in a chroot})"
 if [ -n "$KROOT" ]; then
 	set +e
-	# shellcheck disable=SC2016  # expanded by the inner shell
-	unshare --mount sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
-		sh "$KROOT" "$KROOT" make "${make_args[@]}" >"$out/build.log" 2>&1
+	scull_in_chroot "$KROOT" make "${make_args[@]}" >"$out/build.log" 2>&1
 	rc=$?
 	set -e
 else

@@ -7,7 +7,8 @@
 #   tools/build-rust.sh OUTDIR [KERNEL]    (KERNEL defaults to 7.2)
 #
 # Leaves OUTDIR/scull_rs.ko and OUTDIR/build.log.  SCULL_SRC builds the
-# rust/ of another copy of the sources (a planted bug).
+# rust/ of another copy of the sources (a planted bug); SCULL_RUST_ARGS
+# adds to kbuild's make line (CLIPPY=1).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +21,9 @@ vars=$("$(dirname "$0")/rust.sh" "$name") || exit 1
 eval "$vars"
 : "${RUST_ROOT:?}" "${RUST_KDIR:?}" "${KVER:?}"
 
-src=$RUST_ROOT/build/scull_rs
+# a folder of this build's own: make check and make lint may build at once
+src=$RUST_ROOT/build/scull_rs.$$
+trap 'rm -rf "$src"' EXIT
 rm -rf "$src"
 mkdir -p "$src" "$out"
 from=${SCULL_SRC:-$SCULL_ROOT}
@@ -29,10 +32,10 @@ cp "$from"/rust/Kbuild "$from"/rust/*.rs "$src/"
 log "building scull_rs.ko for $KVER (rustc $RUSTC_VER, in a chroot)"
 t0=$SECONDS
 set +e
-# shellcheck disable=SC2016  # expanded by the inner shell
-unshare --mount sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
-	sh "$RUST_ROOT" "$RUST_ROOT" nice -n 10 make -C "$RUST_KDIR" M=/build/scull_rs \
-	CC="$RUST_CC" KERNELRELEASE="$KVER" modules >"$out/build.log" 2>&1
+# SCULL_RUST_ARGS adds to the make line (tools/rust-lint.sh passes CLIPPY=1)
+# shellcheck disable=SC2086  # a list of make arguments
+scull_in_chroot "$RUST_ROOT" nice -n 10 make -C "$RUST_KDIR" M="/build/${src##*/}" \
+	CC="$RUST_CC" KERNELRELEASE="$KVER" ${SCULL_RUST_ARGS:-} modules >"$out/build.log" 2>&1
 rc=$?
 set -e
 if [ "$rc" -ne 0 ] || grep -qiE 'warning' "$out/build.log"; then

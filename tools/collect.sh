@@ -242,6 +242,9 @@ else
 	host ok kernel_log_clean "$(grep -c '^[0-9]*,[0-9]*,' "$kmsg") records"
 fi
 
+# programs left out of the run (make check IMPL=rust): named, not counted
+[ -z "${SCULL_NOT_RUN:-}" ] ||
+	echo "not run: $SCULL_NOT_RUN (programs of devices the Rust twin lacks, of the C module's own loading, or of fault injection: RUST_PROGS in tests/Makefile)"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else

@@ -247,6 +247,8 @@ install -m 0755 "$SCULL_ROOT/tools/guest-init" "$r/init"
 install -m 0755 "$SCULL_ROOT/scull_load" "$SCULL_ROOT/scull_unload" "$r/opt/scull/"
 install -m 0644 "$MODULE" "$r/opt/scull/scull.ko"
 install -m 0644 "$MODULE" "$r/usr/lib/modules/$KVER/updates/scull.ko"
+# the Rust twin, when the guest loads it (IMPL=rust)
+[ -z "${RUST_MODULE:-}" ] || install -m 0644 "$RUST_MODULE" "$r/opt/scull/scull_rs.ko"
 # the storage layer's KUnit suite, where the kernel has KUnit
 kunit=$(dirname "$MODULE")/scull_kunit.ko
 if [ -f "$kunit" ]; then

@@ -127,6 +127,17 @@ scull_apt_update() {
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# scull_in_chroot ROOT CMD...: run CMD inside the chroot ROOT (root only),
+# in a mount namespace of its own with /proc mounted (objtool reads it)
+# and /dev bound (apt and the Rust toolchain want /dev/null); nothing stays
+# mounted after it.  The module builds (tools/build-module.sh,
+# tools/build-rust.sh) and the Rust toolchain (tools/rust.sh) run so.
+scull_in_chroot() {
+	# shellcheck disable=SC2016  # expanded by the inner shell
+	unshare --mount sh -c 'mount -t proc proc "$1/proc" && mount --bind /dev "$1/dev" && shift && exec chroot "$@"' \
+		sh "$1" "$@"
+}
+
 # scull_guest_lock: take the machine's guest lock on fd 8, first come,
 # first served (one guest at a time: guests share two cores and distort
 # each other's timings).  A waiter holds a ticket -- a file it keeps locked

@@ -25,6 +25,9 @@
 #   RUST_ROOT   the chroot the build runs in
 #   RUST_KDIR   the prepared kernel tree, as seen inside RUST_ROOT
 #   RUSTC_VER   the rustc version (1.97.1)
+#
+# SCULL_RUST_IF_READY=1: only look; exit 3, with the reason on stderr,
+# when the chroot is not made yet (make lint must stay fast).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -90,15 +93,13 @@ pkgs="$cc make libc6-dev perl rustc rust-src bindgen libclang-dev $src_pkg xz-ut
 kcc=x86_64-linux-gnu-$cc
 recipe="$release $KVER rustc $rustc_pkg $src_pkg $src_ver $pkgs"
 
-# run CMD... inside the chroot, with /proc mounted (objtool reads it), at
-# a lower priority: the two cores are shared with QEMU guests
-in_root() {
-	# shellcheck disable=SC2016  # expanded by the inner shell
-	unshare --mount sh -c 'mount -t proc proc "$1/proc" && mount --bind /dev "$1/dev" && shift && exec chroot "$@"' \
-		sh "$1" "$@"
-}
 
 if [ ! -f "$RUST_ROOT/.scull-ready" ] || [ "$(cat "$RUST_ROOT/.scull-recipe" 2>/dev/null)" != "$recipe" ]; then
+	# SCULL_RUST_IF_READY=1 (make lint): never build it, say why and exit 3
+	if [ -n "${SCULL_RUST_IF_READY:-}" ]; then
+		echo "no Rust toolchain chroot for $KVER with rustc $RUSTC_VER at $RUST_ROOT (make rust makes it, 12 to 16 minutes once)" >&2
+		exit 3
+	fi
 	is_root || die_with_fix "building the Rust toolchain chroot for $KVER needs root" \
 		"run the same make command as root (sudo make rust)"
 	tmp=$RUST_ROOT.tmp
@@ -119,7 +120,7 @@ if [ ! -f "$RUST_ROOT/.scull-ready" ] || [ "$(cat "$RUST_ROOT/.scull-recipe" 2>/
 	scull_progress "debootstrap $release (Rust toolchain chroot)" rust_progress rust_debootstrap ||
 		die "debootstrap of the Rust chroot failed (log: $tmp.log)"
 	log "chroot and toolchain: $((SECONDS - t0)) s"
-	got=$(in_root "$tmp" rustc --version)
+	got=$(scull_in_chroot "$tmp" rustc --version)
 	case "$got" in
 	"rustc $RUSTC_VER "*) ;;
 	*) die "the chroot's rustc says '$got', not $RUSTC_VER" ;;
@@ -141,7 +142,7 @@ if [ ! -f "$RUST_ROOT/.scull-ready" ] || [ "$(cat "$RUST_ROOT/.scull-recipe" 2>/
 	t0=$SECONDS
 	prep_progress() { echo "$(find "$tmp$RUST_KDIR/rust" -name '*.rmeta' 2>/dev/null | wc -l) Rust crates built"; }
 	prepare() {
-		in_root "$tmp" nice -n 10 make -C "$RUST_KDIR" CC="$kcc" HOSTCC="$kcc" \
+		scull_in_chroot "$tmp" nice -n 10 make -C "$RUST_KDIR" CC="$kcc" HOSTCC="$kcc" \
 			KERNELRELEASE="$KVER" olddefconfig >"$tmp.prepare.log" 2>&1 || return
 		# The configuration must be the kernel's own: an option lost
 		# (a tool missing here) can change the layout of structures
@@ -155,7 +156,7 @@ if [ ! -f "$RUST_ROOT/.scull-ready" ] || [ "$(cat "$RUST_ROOT/.scull-recipe" 2>/
 			cat "$tmp.config.diff" >>"$tmp.prepare.log"
 			return 1
 		fi
-		in_root "$tmp" nice -n 10 make -C "$RUST_KDIR" -j2 CC="$kcc" HOSTCC="$kcc" \
+		scull_in_chroot "$tmp" nice -n 10 make -C "$RUST_KDIR" -j2 CC="$kcc" HOSTCC="$kcc" \
 			KERNELRELEASE="$KVER" modules_prepare >>"$tmp.prepare.log" 2>&1
 	}
 	scull_progress "modules_prepare of $KVER" prep_progress prepare ||

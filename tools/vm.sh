@@ -22,7 +22,9 @@
 #                        last line "N booted, N failed"
 #
 # Environment: KERNEL (default 6.1; any name of scull_kernel_table: 6.1,
-# 6.12, 7.2, i386, arm64; or debug, the sanitizer kernel), TESTS (fnmatch
+# 6.12, 7.2, i386, arm64; or debug, the sanitizer kernel), IMPL (c, the
+# default, or rust: the guest loads the Rust twin scull_rs.ko, built by
+# tools/build-rust.sh, in place of scull.ko; KERNEL=7.2 only), TESTS (fnmatch
 # patterns, default all), TIMEOUT (seconds for the whole guest), QUICK=1
 # (a short bench), SCULL_ACCEL (kvm or tcg; default kvm when it works
 # here, else tcg), SCULL_CPU (the TCG guest CPU model), SCULL_TCG_THREAD
@@ -44,6 +46,16 @@ mode=${1:?usage: vm.sh check|demo|shell|bench|profile|soak|callcost|boot}
 KERNEL=${KERNEL:-6.1}
 TESTS=${TESTS:-}
 QUICK=${QUICK:-}
+IMPL=${IMPL:-c}
+case "$IMPL" in
+c) ;;
+rust)
+	[ "$KERNEL" = 7.2 ] ||
+		die_with_fix "IMPL=rust needs a kernel built with Rust: of the kernels here only Debian's 7.2 is" \
+			"make check KERNEL=7.2 IMPL=rust"
+	;;
+*) die "IMPL must be c or rust, not '$IMPL'" ;;
+esac
 
 # The tests run with mitigations=off (faster, same behaviour); the bench
 # keeps the kernel's defaults, as the machines it speaks for run, and has
@@ -121,6 +133,13 @@ rm -rf "$run"
 mkdir -p "$run"
 
 "$SCULL_ROOT/tools/build-module.sh" "$out/module"
+# the Rust twin, loaded in place of scull.ko (the C module is built all the
+# same: the suite's module tests load it by name)
+rust_module=
+if [ "$IMPL" = rust ]; then
+	"$SCULL_ROOT/tools/build-rust.sh" "$out/rust" "$KERNEL"
+	rust_module=$out/rust/scull_rs.ko
+fi
 log "building the guest tests ($KDEBARCH)"
 if [ "$KDEBARCH" = amd64 ]; then
 	# make demo runs one program of them (a cold build of all takes 20 s)
@@ -142,6 +161,18 @@ else
 	cp -r "$tb/out" "$out/tests"
 fi
 progs=$(make -s -C "$SCULL_ROOT/tests" print-progs)
+# IMPL=rust: the memory devices' programs only; the others are not run,
+# and collect.sh says which (never counted as passes)
+not_run=
+if [ "$IMPL" = rust ]; then
+	rust_progs=$(make -s -C "$SCULL_ROOT/tests" print-rust-progs)
+	for p in $progs; do
+		case " $rust_progs " in *" $p "*) ;; *) not_run="$not_run $p" ;; esac
+	done
+	progs=$rust_progs
+	log "IMPL=rust: not running$not_run (the pipes, the access devices, the C module's own loading)"
+fi
+export SCULL_NOT_RUN=${not_run# }
 [ "$mode" != boot ] || progs=
 
 # Per architecture: the machine, the CPU model, the console, and where the
@@ -214,6 +245,7 @@ pack_guest() {
 		TESTS='$tests_quoted'
 		QUICK="$QUICK"
 		KVER="$KVER"
+		export SCULL_IMPL=$IMPL
 	EOF
 	[ "$#" -eq 0 ] || printf '%s\n' "$@" >>"$run/guest.conf"
 	# the soak's knobs and the scale, when given; the guest programs have
@@ -222,7 +254,7 @@ pack_guest() {
 		[ -z "${!v:-}" ] || echo "$v=\"${!v}\"" >>"$run/guest.conf"
 	done
 	log "packing the initramfs"
-	TESTBIN=$out/tests MODULE=$out/module/scull.ko \
+	TESTBIN=$out/tests MODULE=$out/module/scull.ko RUST_MODULE=$rust_module \
 		"$SCULL_ROOT/tools/initramfs.sh" "$run/initramfs.cpio" "$run/guest.conf"
 }
 

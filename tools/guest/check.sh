@@ -79,7 +79,7 @@ for prog in $selected; do
 	echo "# time $prog $(($(date +%s) - started)) s"
 done
 # the module tests end with scull unloaded: load it back to unload it
-[ -d /sys/module/scull ] || ./scull_load >/dev/null
+[ -d /sys/module/scull ] || [ -d /sys/module/scull_rs ] || ./scull_load >/dev/null
 [ "$kmemleak" -eq 0 ] || kmemleak_check after_suite
 ktap_test_result guest.scull_unload ./scull_unload
 [ "$demo" -eq 0 ] || ktap_test_result guest.demo sh guest/demo.sh
