@@ -6,7 +6,8 @@
 #   sparse (make C=2) and W=1             against the 6.1 headers
 #   W=1 for 32-bit x86                    against Debian 12's 686-pae headers
 #   and every shell script through shellcheck (and tools/guest/kunit-tap.sh
-#   against recorded KUnit results); and make install into a
+#   against recorded KUnit results, tools/bench-report.sh against recorded
+#   bench results); and make install into a
 #   staging folder ships every file it should, and dkms builds the module.
 # checkpatch comes from Debian's linux-source-6.1, unpacked once into the
 # cache.  Exits non-zero on any finding.
@@ -134,6 +135,13 @@ fi
 # the guest's reading of KUnit's results, which only make check-debug runs
 log "kunit-tap.sh on recorded KUnit results"
 if ! out=$(tools/kunit-tap-test.sh); then
+	printf '%s\n' "$out"
+	rc=1
+fi
+
+# the bench's report, against recorded results
+log "bench-report.sh on recorded bench results"
+if ! out=$(tools/bench-report-test.sh 2>&1); then
 	printf '%s\n' "$out"
 	rc=1
 fi
