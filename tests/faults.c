@@ -773,6 +773,8 @@ static int load_plan_runs(const struct load_plan *p, unsigned int k)
  * debug kernel delays every kobject release (DEBUG_KOBJECT_RELEASE) and
  * the loader waits for the module's.
  */
+#define LOADER_MARGIN	40
+
 static void load_run(unsigned int nr, unsigned int loader_stride,
 		     unsigned int head, unsigned int tail, unsigned int stride,
 		     unsigned int samples)
@@ -781,7 +783,7 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 				  .tail = tail, .stride = stride };
 	unsigned int k, tried = 0, tried_loader = 0;
 	struct tally t = { 0 };
-	char params[64], extra[256];
+	char params[64], extra[256], failed[1024] = "";
 	int fd = module_fd(), err;
 	long ret;
 
@@ -790,7 +792,7 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 
 	/* a whole load's points; then a load scull_init refuses at once (its
 	 * parameters checked before it allocates): the loader's points, give
-	 * or take its unwinding, which a margin of 40 covers
+	 * or take its unwinding, which a margin of LOADER_MARGIN covers
 	 */
 	plan.total = load_count(fd, params, &ret, &err);
 	ASSERT_EQ(0, ret);
@@ -801,18 +803,23 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 		FAIL("a load with scull_minor=1048575 scull_nr_devs=2: %ld (%s), expected EINVAL",
 		     ret, strerror(err));
 	nothing_registered();
-	/* @samples: about that many of scull_init's points between the
-	 * first @head and the last @tail, whatever their number; the first
-	 * @head then start at the loader's count itself, as the margin's
-	 * points are still mostly the loader's
+	/* The refused load's count is the loader's points before scull_init
+	 * and those of its unwinding after (the module's sysfs directory
+	 * going: its uevent), so scull_init's first points come before it:
+	 * every run starts LOADER_MARGIN points earlier.  @samples: about
+	 * that many of scull_init's points between the first @head (counted
+	 * from the refused load's count, after the margin, all of whose
+	 * points run) and the last @tail, whatever their number.
 	 */
-	if (!samples)
-		plan.loader = plan.loader > 40 ? plan.loader - 40 : 0;
-	else if (plan.total > plan.loader + head + tail + samples)
-		plan.stride = (plan.total - plan.loader - head - tail) / samples;
+	if (samples) {
+		plan.head += plan.loader > LOADER_MARGIN ? LOADER_MARGIN : plan.loader;
+		if (plan.total > plan.loader + head + tail + samples)
+			plan.stride = (plan.total - plan.loader - head - tail) / samples;
+	}
+	scull_diag("a whole load: %u allocation points; a refused load %u, the loader's and its unwinding%s",
+		   plan.total, plan.loader, plan.stride ? "; sampled" : "");
+	plan.loader = plan.loader > LOADER_MARGIN ? plan.loader - LOADER_MARGIN : 0;
 	stride = plan.stride;
-	scull_diag("a whole load: %u allocation points, of them about %u the loader's%s",
-		   plan.total, plan.loader, stride ? "; sampled" : "");
 
 	for (k = 1;; k++) {
 		int hit;
@@ -832,6 +839,8 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 			/* nothing of it stays */
 			nothing_registered();
 			t.enomem++;
+			snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed),
+				 " %u", k);
 			continue;
 		}
 		loaded_whole(nr);
@@ -847,6 +856,7 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 	 */
 	ASSERT_EQ(0, run_sh(NULL, 0, "/usr/lib/systemd/systemd-udevd --daemon && udevadm settle"));
 	t.points = k - 1;
+	scull_diag("loads that failed with ENOMEM, at k =%s", failed);
 	if (loader_stride == UINT_MAX)
 		snprintf(extra, sizeof(extra),
 			 "; %u loads: none of the loader's first %u points, %s of the %u after",
@@ -858,7 +868,7 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 			 stride ? "some" : "all", k - 1 - plan.loader);
 	if (stride)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-			 " (the first %u, the last %u, 1 in %u between)", head, tail, stride);
+			 " (the first %u, the last %u, 1 in %u between)", plan.head, tail, stride);
 	snprintf(params, sizeof(params), "load, scull_nr_devs=%u", nr);
 	table_row(params, &t, extra);
 }
@@ -1019,8 +1029,9 @@ TEST_TIMEOUT(load_fails_with_a_node_open, 600)
  * loader's, which are the kernel's code).  Each load and unload there
  * waits 1-4 s for DEBUG_KOBJECT_RELEASE's delayed releases: a TEST_LONG,
  * run by make check-debug FULL=1.  make check-debug (CI) runs a sample of
- * the same points: the first 4 after the loader's, the last 4 of the load
- * and about 8 between, evenly spaced.  The
+ * the same points: every one from LOADER_MARGIN before the refused load's
+ * count to 4 after it (scull_init's first points are in that margin), the
+ * last 4 of the load and about 8 between, evenly spaced.  The
  * samples of the loader's points below take 15 minutes and more each
  * under TCG: they run only by name, e.g.
  * make check-debug TESTS=faults.load_4_devices.

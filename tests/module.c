@@ -513,49 +513,270 @@ static void load_cycle(int i)
 }
 
 /*
+ * Memory after the kernel's caches are emptied: every slab cache shrunk
+ * (its empty slabs and per-CPU partial slabs given back), dentries and
+ * inodes dropped.  Two figures, in kB, read here rather than by a child
+ * process whose own pages would count meanwhile:
+ *  - kernel: what the kernel's allocators hold (/proc/meminfo's
+ *    SUnreclaim, which counts large kmalloc()s too, and VmallocUsed, which
+ *    counts a module's own text and data).  A kmalloc(), kvmalloc() or
+ *    vmalloc() that is never freed stays in it; processes hardly move it
+ *    once they have exited.
+ *  - free: MemFree and the pages on the per-CPU lists (which MemFree
+ *    leaves out): everything, a page that is never freed too, but moved by
+ *    any process (udevd's workers come and go: about 50 kB either way).
+ * Each the median of three reads 20 ms apart: objects freed after an RCU
+ * grace period come back between them.
+ */
+struct mem_kb {
+	long long kernel, free;
+};
+
+static long long meminfo_kb(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	if (!p)
+		FAIL("no %s in /proc/meminfo", key);
+	return atoll(p + strlen(key));
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct mem_kb mem_settled(void)
+{
+	long long kernel[3], free_kb[3];
+	struct mem_kb m;
+	int i;
+
+	ASSERT_EQ(0, run_sh(NULL, 0, "for f in /sys/kernel/slab/*/shrink; do "
+			    "echo 1 >$f; done 2>/dev/null; "
+			    "echo 3 >/proc/sys/vm/drop_caches"));
+	for (i = 0; i < 3; i++) {
+		char text[65536], *p;
+		long long pcp = 0;
+
+		usleep(20000);
+		read_text("/proc/zoneinfo", text, sizeof(text));
+		for (p = strstr(text, "count:"); p; p = strstr(p + 6, "count:"))
+			pcp += atoll(p + 6);
+		read_text("/proc/meminfo", text, sizeof(text));
+		kernel[i] = meminfo_kb(text, "\nSUnreclaim:") + meminfo_kb(text, "\nVmallocUsed:");
+		free_kb[i] = meminfo_kb(text, "MemFree:") + pcp * (sysconf(_SC_PAGESIZE) / 1024);
+	}
+	qsort(kernel, 3, sizeof(kernel[0]), cmp_ll);
+	qsort(free_kb, 3, sizeof(free_kb[0]), cmp_ll);
+	m.kernel = kernel[1];
+	m.free = free_kb[1];
+	return m;
+}
+
+/*
+ * What a cycle takes from @v (one figure per cycle, from the cycle before
+ * the first on), in kB: the median over every window of @period cycles of
+ * the drop across it (the rise with @up), over @period.  A leak in one parameter set's load
+ * counts once in every window; a step -- a kernel cache growing once, a
+ * page table for a new module address -- falls in fewer than half of them
+ * and moves the median little.
+ */
+static double cycle_slope(const long long *v, int cycles, int period, int up,
+			  const char *what)
+{
+	long long *window = xmalloc(cycles * sizeof(*window));
+	char line[4096] = "";
+	double slope;
+	int i, n = 0;
+
+	for (i = 0; i <= cycles; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " %lld",
+			 v[i] - v[0]);
+	for (i = 0; i + period <= cycles; i++)
+		window[n++] = up ? v[i + period] - v[i] : v[i] - v[i + period];
+	qsort(window, n, sizeof(*window), cmp_ll);
+	slope = (double)window[n / 2] / period;
+	scull_diag("%s kB after each cycle, against before:%s; %s %.1f kB a cycle",
+		   what, line, up ? "up" : "down", slope);
+	free(window);
+	return slope;
+}
+
+/*
  * Load, write, read, unload, again and again, with the parameters varying:
  * device counts, geometries, limits and capacities.  Each cycle stores a
  * pattern across quanta and sets on one of its minors and reads it back.
  * 100 cycles on the sanitizer kernel (make check-debug FULL=1: about 35
  * minutes there), where kmemleak and debug-objects watch every release;
  * there under SCULL_TEST_QUICK (make check-debug, which CI runs) one per
- * parameter set; 20 elsewhere.  Nothing stays
- * registered, and the free memory comes back.  One unmeasured cycle per
- * parameter set comes first: the kernel's caches (slabs, sysfs and
- * devtmpfs nodes for each of the module's devices) grow at the first
- * loads and then stay -- about 0.5 MiB with the pipes and the
- * access-controlled devices, sometimes more, seen flat from cycle 10 to 80.
+ * parameter set; 18 elsewhere.  One unmeasured cycle per parameter set
+ * comes first: the kernel's caches (slabs, sysfs and devtmpfs nodes for
+ * each of the module's devices) grow at the first loads and then stay.
+ * Nothing stays registered, and memory does not go down from cycle to
+ * cycle: the kernel's allocations grow by at most 8 kB a cycle, where a
+ * load's 4 pipe buffers of 4000 bytes never freed take 16 kB (20 seen);
+ * the free memory, noisier, goes down by at most 32 kB (the quanta of a
+ * memory device's store that an unload forgot are checked to the byte by
+ * unload_gives_memory_back).  udevd is stopped meanwhile (scull_load makes
+ * the nodes): its workers, each some 30 kB of slab objects, come and go
+ * with each load's events, and would be measured with it.
  */
+#define CYCLE_KERNEL_MAX_KB	8
+#define CYCLE_FREE_MAX_KB	32
+
 TEST_TIMEOUT(load_unload_cycles, 3000)
 {
-	int cycles = access("/sys/kernel/debug/kmemleak", F_OK) ? 20 :
+	int cycles = access("/sys/kernel/debug/kmemleak", F_OK) ? 3 * NR_CYCLE_PARAMS :
 		     scull_test_quick() ? NR_CYCLE_PARAMS : 100;
-	long long before, mid = 0, after;
+	long long *kernel = xmalloc((cycles + 1) * sizeof(*kernel));
+	long long *free_kb = xmalloc((cycles + 1) * sizeof(*free_kb));
+	double kernel_slope, free_slope;
+	struct mem_kb m;
 	int i;
 
+	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm control --exit"));
 	for (i = 0; i < NR_CYCLE_PARAMS; i++)
 		load_cycle(i);
 	unload();
-	before = mem_free_kb();
-	for (i = 0; i < cycles; i++) {
+	for (i = 0;; i++) {
+		m = mem_settled();
+		kernel[i] = m.kernel;
+		free_kb[i] = m.free;
+		if (i == cycles)
+			break;
 		load_cycle(i);
-		if (i == cycles / 2 - 1) {
-			unload();
-			mid = mem_free_kb();
-		}
+		unload();
 	}
-	unload();
 	nothing_registered();
-	after = mem_free_kb();
-	scull_diag("%d cycles; free kB before %lld, after %d cycles %lld, after %lld",
-		   cycles, before, cycles / 2, mid, after);
-	/*
-	 * The modules' own text and data come and go too: 1 MiB of slack.
-	 * A kernel's caches may still grow past it in the first half (seen
-	 * once on 7.2: 1244 kB); a leak goes on in the second half, cache
-	 * growth does not: then the second half alone must stay within half
-	 * the slack.
-	 */
-	if (after < before - 1024)
-		ASSERT_TRUE(after >= mid - 512);
+	udevd_running();
+	kernel_slope = cycle_slope(kernel, cycles, NR_CYCLE_PARAMS, 1,
+				   "kernel allocations (SUnreclaim + VmallocUsed)");
+	free_slope = cycle_slope(free_kb, cycles, NR_CYCLE_PARAMS, 0, "free memory");
+	if (kernel_slope > CYCLE_KERNEL_MAX_KB)
+		FAIL("the kernel's allocations grew %.1f kB a cycle over %d cycles (at most %d allowed)",
+		     kernel_slope, cycles, CYCLE_KERNEL_MAX_KB);
+	if (free_slope > CYCLE_FREE_MAX_KB)
+		FAIL("free memory went down %.1f kB a cycle over %d cycles (at most %d allowed)",
+		     free_slope, cycles, CYCLE_FREE_MAX_KB);
+	free(kernel);
+	free(free_kb);
+}
+
+/*
+ * Unloading with data everywhere: 256 KiB in every memory device and in
+ * scullsingle, sculluid and scullwuid (which keep their bytes after the
+ * last close), written from a process in a memory cgroup of its own; and
+ * every pipe resized to 1 MiB and holding 512 KiB.  The quanta are
+ * charged to that cgroup: after the unload it holds what it held before.
+ * The pipes' buffers are charged to no cgroup (src/pipe.c): they are
+ * large kmalloc()s or vmalloc() memory, counted in the kernel's
+ * allocations (mem_settled()), 4 MiB more while loaded and back within
+ * 256 kB after the unload.  scullpriv's store lives only while its
+ * terminal's session has it open (and an open file keeps the module
+ * in): it is written, closed, and gone before the unload.
+ */
+#define DATA_LEN	(256 << 10)
+
+static void write_data(int fd)
+{
+	static char buf[DATA_LEN];
+
+	memset(buf, 0xa5, sizeof(buf));
+	write_exact(fd, buf, sizeof(buf));
+}
+
+static void store_everywhere(int fd, void *arg)
+{
+	static const char *const access_nodes[] = {
+		"/dev/scullsingle", "/dev/sculluid", "/dev/scullwuid",
+	};
+	unsigned int i;
+
+	(void)arg;
+	write_data(fd);
+	for (i = 1; i < SCULL_NR_DEVS; i++) {
+		fd = dev_open(i, O_WRONLY);
+		write_data(fd);
+		close(fd);
+	}
+	for (i = 0; i < sizeof(access_nodes) / sizeof(access_nodes[0]); i++) {
+		fd = ASSERT_OK(open(access_nodes[i], O_WRONLY));
+		write_data(fd);
+		close(fd);
+	}
+}
+
+/* In a session of its own with @slave as its terminal: scullpriv written. */
+static void priv_store(const char *slave)
+{
+	int t, fd;
+
+	ASSERT_OK(setsid());
+	t = ASSERT_OK(open(slave, O_RDWR));
+	fd = ASSERT_OK(open("/dev/scullpriv", O_RDWR));
+	write_data(fd);
+	ASSERT_EQ(DATA_LEN, read_ll("/sys/class/scull/scullpriv/used"));
+	close(fd);
+	close(t);
+}
+
+TEST(unload_with_data_everywhere)
+{
+	struct mem_kb before, loaded, after;
+	struct memcg_use use[3];
+	char *buf = xmalloc(DATA_LEN * 2), slave[64];
+	int i, fd, m;
+	pid_t pid;
+
+	/* without udevd's workers in the measure, as load_unload_cycles */
+	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm control --exit"));
+	unload();
+	before = mem_settled();
+	ASSERT_EQ(0, scull_reload(""));
+	memset(buf, 0x3c, DATA_LEN * 2);
+	for (i = 0; i < SCULL_P_NR_DEVS; i++) {
+		fd = ASSERT_OK(open(pipe_path(i), O_WRONLY | O_NONBLOCK));
+		ASSERT_OK(ioctl(fd, SCULL_P_IOCTSIZE, 1 << 20));
+		write_exact(fd, buf, DATA_LEN * 2);
+		close(fd);
+	}
+	free(buf);
+	m = ASSERT_OK(posix_openpt(O_RDWR | O_NOCTTY));
+	ASSERT_OK(grantpt(m));
+	ASSERT_OK(unlockpt(m));
+	ASSERT_OK(ptsname_r(m, slave, sizeof(slave)));
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		priv_store(slave);
+		_exit(0);
+	}
+	join_ok(pid);
+	close(m);
+	ASSERT_EQ(0, read_ll("/sys/class/scull/scullpriv/used"));
+	ASSERT_EQ(0, read_ll("/sys/class/scull/scullpriv/terminals"));
+	loaded = mem_settled();
+	memcg_run(0, store_everywhere, NULL, unload, use);
+	nothing_registered();
+	after = mem_settled();
+	udevd_running();
+	scull_diag("kernel allocations, free memory (kB): before the load %lld, %lld; "
+		   "loaded, the pipes full %lld, %lld; after the unload %lld, %lld",
+		   before.kernel, before.free, loaded.kernel, loaded.free,
+		   after.kernel, after.free);
+	/* the measure sees the buffers */
+	ASSERT_TRUE(loaded.kernel - before.kernel >= 4 * 1024);
+	if (use[1].kernel - use[0].kernel < 7 * DATA_LEN)
+		FAIL("the cgroup was charged %lld bytes for 7 stores of %d",
+		     use[1].kernel - use[0].kernel, DATA_LEN);
+	if (llabs(use[2].kernel - use[0].kernel) > memcg_slack())
+		FAIL("kernel memory after the unload: expected what it was before (%lld bytes), seen %lld",
+		     use[0].kernel, use[2].kernel);
+	ASSERT_EQ(0, use[2].slab - use[0].slab);
+	if (after.kernel - before.kernel > 256)
+		FAIL("the kernel's allocations after the unload: %lld kB, %lld kB more than before the load",
+		     after.kernel, after.kernel - before.kernel);
 }

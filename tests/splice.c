@@ -161,6 +161,51 @@ TEST(splice_both_ways_from_a_hole)
 	free(back);
 }
 
+/*
+ * What splice puts in the pipe is a copy of the device's bytes, not the
+ * device's own pages: bytes overwritten and then trimmed away after the
+ * splice still come out of the pipe as they were when spliced.  Two
+ * quanta and a piece of a third, from an offset inside a quantum.  (6.1's
+ * generic_file_splice_read() gives ->read_iter a pipe iterator, into which
+ * copy_page_to_iter() would pass the page itself; later kernels'
+ * copy_splice_read() always copies.)
+ */
+TEST(splice_gives_the_pipe_a_copy)
+{
+	size_t len = 2 * 4096 + 1000;
+	off_t start = 100;
+	unsigned char *buf = xmalloc(len), *back = xmalloc(len);
+	int fd = dev_with_pattern(0, 0, start + len, 37), p[2], t;
+	loff_t off = start;
+	size_t done;
+	ssize_t n;
+
+	ASSERT_OK(pipe(p));
+	for (done = 0; done < len; done += n) {
+		n = splice(fd, &off, p[1], NULL, len - done, 0);
+		if (n <= 0)
+			FAIL("splice from scull after %zu bytes: %zd (%s)", done,
+			     n, n < 0 ? strerror(errno) : "end of file");
+	}
+	/* overwritten, then trimmed, then written again */
+	memset(buf, 0xee, len);
+	pwrite_exact(fd, buf, len, start);
+	t = dev_open(0, O_WRONLY | O_TRUNC);
+	close(t);
+	ASSERT_EQ(0, dev_size(0));
+	pwrite_exact(fd, buf, len, 0);
+	for (done = 0; done < len; done += n) {
+		n = read(p[0], back + done, len - done);
+		ASSERT_TRUE(n > 0);
+	}
+	pattern_check(back, len, start, 37);
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	free(buf);
+	free(back);
+}
+
 /* Scull to scull through sendfile: two devices, one copy. */
 TEST(sendfile_scull_to_scull)
 {

@@ -15,6 +15,12 @@
 #   bench.png     throughput by block size (timed, and in the guest's
 #                 instruction clock), latency, scull's 4K budget
 # and prints results.md.  Every ratio compares runs of the same boot.
+# Exits non-zero, naming each, when a run failed or was short (fio's
+# error, short or dropped I/Os; a call loop without a figure), when a run
+# the pass's plan.txt lists left no result (a lost round), or when a
+# target's figure is missing though its runs were planned: the figures are
+# still written, headed "Not a valid run".  A figure whose runs were not
+# in the plan (a short run, one pass alone) is "not run".
 #
 # --compare prints the deterministic figures of two runs side by side with
 # their difference, the largest last: how far two full runs agree.
@@ -24,54 +30,75 @@
 set -euo pipefail
 
 # One JSON object per fio run of a pass, from the fio job named in
-# runs.tsv (many-jobs.fio has a prefill job before the one measured): a
-# run without that job stops the report.  Latency is completion latency
-# (clat) of the direction that moved data; a mixed run gives its reads'.
-# Then one entry per workload and device: the median of its rounds, in
-# the order the runs were made.  In the icount pass the guest's second is
-# 1e9 instructions: ipio is instructions per I/O, 1e9 / IOPS.
+# runs.tsv (many-jobs.fio has a prefill job before the one measured).
+# Latency is completion latency (clat) of the direction that moved data; a
+# mixed run gives its reads'.  A run whose JSON is missing or lacks that
+# job, or that fio marked failed (an error) or short (short or dropped
+# I/Os), is "failed" with the reason: it feeds no figure, and the report
+# fails.  Then {entries, problems}: one entry per workload and device, the
+# median of its good rounds, in the order the runs were made, each round's
+# figure also by its round number (the id's ".rN"), so that two figures'
+# per-round ratios pair the same round.  In the icount pass the guest's
+# second is 1e9 instructions: ipio is instructions per I/O, 1e9 / IOPS.
 fio_runs() {
 	local p=$1
 	tail -n +2 "$p/runs.tsv" | while IFS=$'\t' read -r id group workload device rw bs size engine depth jobs job; do
-		sed -n '/^{/,$p' "$p/$id.json" | jq -c --arg id "$id" --arg group "$group" \
-			--arg workload "$workload" --arg device "$device" --arg rw "$rw" \
-			--arg bs "$bs" --arg size "$size" --arg engine "$engine" --arg depth "$depth" --arg jobs "$jobs" \
-			--arg job "$job" '
+		meta=(--arg id "$id" --arg group "$group" --arg workload "$workload" --arg device "$device"
+			--arg rw "$rw" --arg bs "$bs" --arg size "$size" --arg engine "$engine" --arg depth "$depth"
+			--arg jobs "$jobs" --arg job "$job")
+		if ! sed -n '/^{/,$p' "$p/$id.json" 2>/dev/null | jq -c "${meta[@]}" '
 			([.jobs[] | select(.jobname == $job)] as $m
 			 | if ($m | length) == 1 then $m[0]
-			   else error("\($id).json: \($m | length) fio jobs named \"\($job)\", expected one") end) as $j
+			   else error("\($m | length) fio jobs named \"\($job)\", expected one") end) as $j
 			| (if $j.read.io_bytes > 0 then $j.read else $j.write end) as $d
+			| ([.jobs[].error] | add) as $errors
+			| ([.jobs[] | .read.short_ios + .write.short_ios] | add) as $short
+			| ([.jobs[] | .read.drop_ios + .write.drop_ios] | add) as $drop
 			| {id: $id, group: $group, workload: $workload, device: $device,
 			   rw: $rw, bs: $bs, size: $size, engine: $engine, depth: $depth, jobs: $jobs,
+			   round: ($id | capture("\\.r(?<r>[0-9]+)$").r // "1"),
 			   iops: ($j.read.iops + $j.write.iops),
 			   mibs: (($j.read.bw_bytes + $j.write.bw_bytes) / 1048576),
 			   p50_us: ($d.clat_ns.percentile["50.000000"] / 1000),
 			   p99_us: ($d.clat_ns.percentile["99.000000"] / 1000),
 			   write_p50_us: ($j.write.clat_ns.percentile["50.000000"] // 0 | . / 1000),
 			   write_p99_us: ($j.write.clat_ns.percentile["99.000000"] // 0 | . / 1000),
-			   errors: ([.jobs[].error] | add),
-			   short: ([.jobs[] | .read.short_ios + .write.short_ios] | add)}'
+			   errors: $errors, short: $short,
+			   failed: (if $errors != 0 then "fio error \($errors)"
+				    elif $short != 0 then "short: \($short) short I/Os"
+				    elif $drop != 0 then "short: \($drop) dropped I/Os"
+				    elif ($j.read.iops + $j.write.iops) <= 0 then "no I/O"
+				    else null end)}' 2>/dev/null; then
+			jq -n -c "${meta[@]}" '{id: $id, workload: $workload, device: $device,
+				failed: "its fio JSON is missing or has no job \"\($job)\""}'
+		fi
 	done | jq -s --arg pass "$(basename "$p")" '
 		def median(f): (map(f) | sort) as $v | ($v | length) as $n
 			| if $n % 2 == 1 then $v[($n - 1) / 2] else ($v[$n / 2 - 1] + $v[$n / 2]) / 2 end;
 		to_entries | map(.value + {seq: .key})
+		| {problems: [.[] | select(.failed) | "\($pass): run \(.id) failed (\(.failed)): not counted"],
+		   entries: (map(select(.failed == null))
 		| group_by(.workload + "." + .device)
 		| map(.[0] + {id: (.[0].workload + "." + .[0].device), rounds: length,
 			iops: median(.iops), mibs: median(.mibs),
 			p50_us: median(.p50_us), p99_us: median(.p99_us),
 			write_p50_us: median(.write_p50_us), write_p99_us: median(.write_p99_us),
 			iops_rounds: map(.iops),
+			iops_by_round: (map({key: .round, value: .iops}) | from_entries),
 			errors: (map(.errors) | add), short: (map(.short) | add),
 			seq: (map(.seq) | min)}
+			| del(.round, .failed)
 			| if $pass == "icount" then
 				. + {ipio: (1e9 / .iops), ipio_rounds: (.iops_rounds | map(1e9 / .)),
+				     ipio_by_round: (.iops_by_round | map_values(1e9 / .)),
 				     spread: ((.iops_rounds | max) / (.iops_rounds | min) - 1)}
 			  else . + {spread: ((.iops_rounds | max) / (.iops_rounds | min) - 1)} end)
-		| sort_by(.seq)'
+		| sort_by(.seq))}'
 }
 
 # The call loop (icount pass): per workload and device the median over
-# the rounds of each round's median, in instructions per call.
+# the rounds of each round's median, in instructions per call; a round
+# whose loop failed (no figure) is left out, and fails the report.
 loop_runs() {
 	tail -n +2 "$1/loops.tsv" | jq -R -s '
 		def median(f): (map(f) | sort) as $v | ($v | length) as $n
@@ -79,17 +106,49 @@ loop_runs() {
 		split("\n") | map(select(length > 0) | split("\t")
 			| {id: .[0], group: .[1], workload: .[2], device: .[3], rw: .[4],
 			   bytes: (.[5] | tonumber), span: .[6], flags: .[7],
+			   round: (.[0] | capture("\\.r(?<r>[0-9]+)$").r // "1"),
 			   ipc: (.[8] | tonumber? // null), min: (.[9] | tonumber? // null),
 			   max: (.[10] | tonumber? // null)})
-		| map(select(.ipc != null))
+		| {problems: [.[] | select(.ipc == null or .ipc <= 0)
+				| "icount: call loop \(.id) failed (no figure): not counted"],
+		   entries: (map(select(.ipc != null and .ipc > 0))
 		| to_entries | map(.value + {seq: .key})
 		| group_by(.workload + "." + .device)
 		| map(.[0] + {id: (.[0].workload + "." + .[0].device), rounds: length,
 			ipc: median(.ipc), ipc_rounds: map(.ipc),
+			ipc_by_round: (map({key: .round, value: .ipc}) | from_entries),
 			spread: ((map(.ipc) | max) / (map(.ipc) | min) - 1),
 			inner_min: (map(.min) | min), inner_max: (map(.max) | max),
-			seq: (map(.seq) | min)})
-		| sort_by(.seq)'
+			seq: (map(.seq) | min)} | del(.round))
+		| sort_by(.seq))}'
+}
+
+# The runs a pass planned (plan.txt: "fio ID ..." and "loop ID ..."
+# lines, and "memory") that left no row in runs.tsv or loops.tsv: lost
+# rounds.  Prints the problems; writes the planned figures' ids, as
+# "PASS:WORKLOAD.DEVICE" (and "icount:memory"), to PASS/planned.txt.
+lost_runs() {
+	local p=$1 pass results
+	pass=$(basename "$p")
+	results=("$p/runs.tsv")
+	[ ! -f "$p/loops.tsv" ] || results+=("$p/loops.tsv")
+	if [ ! -f "$p/plan.txt" ]; then
+		echo "$pass: no plan.txt: the runs lost cannot be told"
+		: >"$p/planned.txt"
+		return
+	fi
+	awk -v pass="$pass" '
+		FILENAME ~ /runs.tsv$|loops.tsv$/ { if (FNR > 1) seen[$1] = 1; next }
+		$1 == "memory" { print pass ":memory" >planned; next }
+		$1 == "fio" || $1 == "loop" {
+			fig = $2
+			sub(/\.r[0-9]+$/, "", fig)
+			print pass ":" fig >planned
+			if (!($2 in seen))
+				printf "%s: %s %s planned, and not in the results: a lost round\n", pass, $1, $2
+		}' planned="$p/planned.txt" \
+		"${results[@]}" "$p/plan.txt"
+	sort -u -o "$p/planned.txt" "$p/planned.txt"
 }
 
 # --compare A B: the deterministic figures of two runs, side by side
@@ -117,9 +176,14 @@ dir=${1:?usage: bench-report.sh DIR}
 cd "$dir"
 
 has() { [ -f "$1/runs.tsv" ]; }
+# what makes the report fail: runs that failed, rounds lost, figures missing
+: >problems.txt
 for p in timed icount; do
 	if has "$p"; then
-		fio_runs "$p" >"$p/runs.json"
+		fio_runs "$p" >"$p/fio.json"
+		jq '.entries' "$p/fio.json" >"$p/runs.json"
+		jq -r '.problems[]' "$p/fio.json" >>problems.txt
+		lost_runs "$p" >>problems.txt
 		jq -s '.[0]' "$p/guest.json" >"$p/guest.one.json"
 		jq -s '.[0] // {}' "$p/host.json" >"$p/host.one.json" 2>/dev/null || echo '{}' >"$p/host.one.json"
 	else
@@ -127,9 +191,17 @@ for p in timed icount; do
 		echo '[]' >"$p/runs.json"
 		echo 'null' >"$p/guest.one.json"
 		echo 'null' >"$p/host.one.json"
+		: >"$p/planned.txt"
 	fi
 done
-if has icount && [ -f icount/loops.tsv ]; then loop_runs icount >icount/loops.json; else echo '[]' >icount/loops.json; fi
+if has icount && [ -f icount/loops.tsv ]; then
+	loop_runs icount >icount/loops.all.json
+	jq '.entries' icount/loops.all.json >icount/loops.json
+	jq -r '.problems[]' icount/loops.all.json >>problems.txt
+else
+	echo '[]' >icount/loops.json
+fi
+cat timed/planned.txt icount/planned.txt | jq -R -s 'split("\n") | map(select(length > 0) | {key: ., value: true}) | from_entries' >planned.json
 if [ -s icount/memory.jsonl ]; then jq -s '.' icount/memory.jsonl >icount/memory.json; else echo '[]' >icount/memory.json; fi
 
 # Every figure, the budget of a 4K call, and the targets of issue 13, each
@@ -139,28 +211,34 @@ if [ -s icount/memory.jsonl ]; then jq -s '.' icount/memory.jsonl >icount/memory
 jq -n --slurpfile timed timed/runs.json --slurpfile icount icount/runs.json \
 	--slurpfile loops icount/loops.json --slurpfile mem icount/memory.json \
 	--slurpfile tg timed/guest.one.json --slurpfile ig icount/guest.one.json \
-	--slurpfile th timed/host.one.json --slurpfile ih icount/host.one.json '
-	$timed[0] as $t | $icount[0] as $i | $loops[0] as $l
+	--slurpfile th timed/host.one.json --slurpfile ih icount/host.one.json \
+	--slurpfile planned planned.json '
+	$timed[0] as $t | $icount[0] as $i | $loops[0] as $l | $planned[0] as $pl
 	| def tiops($id): ($t[] | select(.id == $id) | .iops) // null;
 	  def ipio($id): ($i[] | select(.id == $id) | .ipio) // null;
 	  def ipc($id): ($l[] | select(.id == $id) | .ipc) // null;
 	  def div($a; $b): if $a != null and $b != null and $b != 0 then $a / $b else null end;
 	  def minus($a; $b): if $a != null and $b != null then $a - $b else null end;
 	  # per round: the ratio of two figures measured in the same round
+	  # (by round number: a round one of them lost pairs with nothing)
 	  def rounds($x; $y): if $x == null or $y == null then null
-		else [range(0; [($x | length), ($y | length)] | min) | $x[.] / $y[.]] end;
-	  def lrounds($id): ($l[] | select(.id == $id) | .ipc_rounds) // null;
-	  def irounds($id): ($i[] | select(.id == $id) | .ipio_rounds) // null;
-	  def trounds($id): ($t[] | select(.id == $id) | .iops_rounds) // null;
+		else [$x | keys[] as $k | select($y[$k] != null) | $x[$k] / $y[$k]] end;
+	  def lrounds($id): ($l[] | select(.id == $id) | .ipc_by_round) // null;
+	  def irounds($id): ($i[] | select(.id == $id) | .ipio_by_round) // null;
+	  def trounds($id): ($t[] | select(.id == $id) | .iops_by_round) // null;
+	  # whether every run a figure needs was planned (PASS:WORKLOAD.DEVICE)
+	  def planned($needs): $needs | all($pl[.] == true);
 	  def mem($d): ($mem[0][] | select(.device == $d)
 		| (.charged_after - .charged_before) / .stored) // null;
 	  def memfree($d): ($mem[0][] | select(.device == $d)
 		| (.free_before_kb - .free_after_kb) * 1024 / .stored) // null;
 	  # a target: VALUE against GOAL; per_round the same ratio in each
 	  # round, "settled" when every round lands on the same side of the goal
-	  def target($name; $mode; $value; $goal; $op; $per_round; $fio_icount; $fio_timed):
+	  # ($needs: the runs VALUE comes from; planned, it must be there)
+	  def target($name; $mode; $value; $goal; $op; $per_round; $fio_icount; $fio_timed; $needs):
 		def meets($v): if $op == ">=" then $v >= $goal else $v <= $goal end;
 		{name: $name, mode: $mode, value: $value, goal: $goal, op: $op,
+		 needs: $needs, planned: planned($needs),
 		 met: (if $value == null then null else meets($value) end),
 		 round_min: ($per_round // [] | min), round_max: ($per_round // [] | max),
 		 settled: (if $per_round == null or ($per_round | length) == 0 then null
@@ -172,15 +250,19 @@ jq -n --slurpfile timed timed/runs.json --slurpfile icount icount/runs.json \
 		target($name; "icount"; div(ipc("\($w).\($d)"); ipc("\($w).scull")); $goal; ">=";
 			rounds(lrounds("\($w).\($d)"); lrounds("\($w).scull"));
 			div(ipio("\($f).\($fd)"); ipio("\($f).scull"));
-			div(tiops("\($f).scull"); tiops("\($f).\($fd)")));
+			div(tiops("\($f).scull"); tiops("\($f).\($fd)"));
+			["icount:\($w).\($d)", "icount:\($w).scull"]);
 	  # instructions per I/O that io_uring at depth 8 saves against psync
 	  def saving($rw; $d): if ipio("\($rw)-psync-qd1.\($d)") and ipio("\($rw)-io_uring-qd8.\($d)")
 		then ipio("\($rw)-psync-qd1.\($d)") - ipio("\($rw)-io_uring-qd8.\($d)") else null end;
-	  def saving_rounds($rw; $d): if irounds("\($rw)-psync-qd1.\($d)") and irounds("\($rw)-io_uring-qd8.\($d)")
-		then [range(0; irounds("\($rw)-psync-qd1.\($d)") | length)
-		      | irounds("\($rw)-psync-qd1.\($d)")[.] - irounds("\($rw)-io_uring-qd8.\($d)")[.]] else null end;
+	  # by round number, as rounds()
+	  def saving_rounds($rw; $d): irounds("\($rw)-psync-qd1.\($d)") as $p | irounds("\($rw)-io_uring-qd8.\($d)") as $u
+		| if $p and $u then [$p | keys[] as $k | select($u[$k] != null) | {key: $k, value: ($p[$k] - $u[$k])}]
+		    | from_entries else null end;
+	  def saving_needs($rw): ["scull", "tmpfs"] | map("icount:\($rw)-psync-qd1.\(.)", "icount:\($rw)-io_uring-qd8.\(.)");
 	  def scale($name; $a; $b; $goal):
-		target($name; "timed"; div(tiops($a); tiops($b)); $goal; ">="; rounds(trounds($a); trounds($b)); null; null);
+		target($name; "timed"; div(tiops($a); tiops($b)); $goal; ">="; rounds(trounds($a); trounds($b)); null; null;
+			["timed:\($a)", "timed:\($b)"]);
 	  # where a 4K call of scull goes: the system call and the VFS (a
 	  # 1-byte call of the ceiling), the copy (scull 4096 bytes less 1),
 	  # scull'"'"'s own code (scull less the ceiling, 1 byte)
@@ -220,24 +302,28 @@ jq -n --slurpfile timed timed/runs.json --slurpfile icount icount/runs.json \
 			div(ipc("loop-size-8m.\($d)"); ipc("loop-\($lg).\($d)")); 0.99; ">=";
 			rounds(lrounds("loop-size-8m.\($d)"); lrounds("loop-\($lg).\($d)"));
 			div(ipio("size-8m.\($d)"); ipio("\($lg).\($d)"));
-			div(tiops("\($lg).\($d)"); tiops("size-8m.\($d)")))),
+			div(tiops("\($lg).\($d)"); tiops("size-8m.\($d)"));
+			["icount:loop-size-8m.\($d)", "icount:loop-\($lg).\($d)"])),
 		(["scull", "tmpfs"][] as $d
 		 | target("memory charged / bytes stored: \($d)" + (if $d == "tmpfs" then " (for scale)" else "" end);
-			"icount"; mem($d); 1.003; "<="; null; null; null)
+			"icount"; mem($d); 1.003; "<="; null; null; null; ["icount:memory"])
 		   + {free_pages: memfree($d)}),
 		(["randread", "randwrite"][] as $rw
 		 | target("\($rw) 4K: instructions per I/O that io_uring qd8 saves against psync, scull (goal: as many as on tmpfs)";
 			"icount"; saving($rw; "scull"); saving($rw; "tmpfs"); ">=";
-			(if saving_rounds($rw; "scull") and saving_rounds($rw; "tmpfs") then
-				[range(0; saving_rounds($rw; "scull") | length)
-				 | saving_rounds($rw; "scull")[.] - saving_rounds($rw; "tmpfs")[.]
-				   + saving($rw; "tmpfs")] else null end);
-			null; div(tiops("\($rw)-io_uring-qd8.scull"); tiops("\($rw)-psync-qd1.scull")))),
+			(saving_rounds($rw; "scull") as $s | saving_rounds($rw; "tmpfs") as $m
+			 | if $s and $m then [$s | keys[] as $k | select($m[$k] != null)
+				| $s[$k] - $m[$k] + saving($rw; "tmpfs")] else null end);
+			null; div(tiops("\($rw)-io_uring-qd8.scull"); tiops("\($rw)-psync-qd1.scull"));
+			saving_needs($rw))),
 		scale("2 jobs on 2 minors / 1 job"; "minors-2.scull"; "minors-1.scull"; 1.8),
 		scale("(for scale: 2 jobs / 1 job reading /dev/zero)"; "minors-2.ceiling"; "minors-1.ceiling"; 1.8),
 		scale("4 jobs on 4 minors / 1 job (2 CPUs: 2.0 at most)"; "minors-4.scull"; "minors-1.scull"; 1.8),
 		scale("2 readers on one minor / 1 reader"; "readers-2.scull"; "readers-1.scull"; 1.7)
 	 ]}' >results.json
+jq -r '.targets[] | select(.value == null and .planned)
+	| "target \"\(.name)\": no figure, though the runs it needs were planned (\(.needs | join(", ")))"' \
+	results.json >>problems.txt
 
 # numbers for the tables
 r() { jq -r "$@" results.json; }
@@ -249,7 +335,7 @@ fmt_targets() {
 	r "$defs"'.targets[] | [.name,
 		"\(.op) \(.goal | if . > 10 then f(0) else f(3) end)",
 		(.value | f(3)),
-		(if .value == null then "not run"
+		(if .value == null then (if .planned then "**missing**" else "not run" end)
 		 elif (.name | test("for scale")) then "control"
 		 elif .met then "met" else "**missed**" end),
 		(if .round_min == null then "-" else "\(.round_min | f(3))-\(.round_max | f(3))" end),
@@ -339,6 +425,12 @@ row() { awk -F'\t' '{ s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; prin
 {
 	echo "## Benchmark: scull against the kernel's memory devices"
 	echo
+	if [ -s problems.txt ]; then
+		echo "### Not a valid run: $(wc -l <problems.txt) problems"
+		echo
+		sed 's/^/- /' problems.txt
+		echo
+	fi
 	r 'def secs: tostring | if test("^[0-9.]+$") then . + " s" else . end;
 	   def d($p): if $p.guest == null then empty else
 		"- \($p.guest.pass) pass: Linux \($p.guest.kernel), \($p.guest.cpus) vCPU\(if $p.guest.cpus > 1 then "s" else "" end), \($p.guest.mem_kb / 1024 | round) MiB, \($p.host.qemu // "QEMU ?")\(if $p.guest.pass == "icount" then " with -icount shift=0,sleep=off (single-threaded TCG; the guest clock counts instructions, 10^9 a second): fio runs of \($p.guest.runtime | secs) of the guest clock" else " (multi-threaded TCG): fio runs of \($p.guest.runtime | secs)" end), \($p.guest.rounds) rounds; \($p.host.wall_s // "?" | if type == "number" then "\(. / 60 | . * 10 | round / 10) min" else . end) of wall time, boot included." end;
@@ -462,3 +554,8 @@ rm -f plot-*.dat
 cat results.md
 echo
 echo "results: $PWD/results.md, results.json, bench.png (fio JSON per run in timed/ and icount/)"
+if [ -s problems.txt ]; then
+	sed 's/^/bench-report: /' problems.txt >&2
+	echo "bench-report: $(wc -l <problems.txt) problems: not a valid run" >&2
+	exit 1
+fi

@@ -218,8 +218,11 @@ log_problem=$(tr -d '\r' <"$kmsg" | awk -F'[,;]' '
 		print bad
 	}')
 # kmemleak's own listing is checked in the guest (tools/guest/kmemleak.sh);
-# here only kmemleak giving up counts
-pattern='BUG:|WARNING:|Oops|general protection|KASAN:|UBSAN:|ODEBUG:|kernel BUG at|list_(add|del) corruption|kmemleak: .*(disabled|Cannot)|possible .*(locking|deadlock|recursive)|Call Trace|Kernel panic|blocked for more than|rcu: INFO|unable to handle'
+# here only kmemleak giving up counts.  A stack dump is a complaint however
+# it is headed: x86 prints "Call Trace:", arm64 "Call trace:", and a failed
+# allocation without __GFP_NOWARN ("page allocation failure", warn_alloc())
+# has no BUG or WARNING line on any architecture.
+pattern='BUG:|WARNING:|Oops|general protection|KASAN:|UBSAN:|ODEBUG:|kernel BUG at|list_(add|del) corruption|kmemleak: .*(disabled|Cannot)|possible .*(locking|deadlock|recursive)|Call [Tt]race|page allocation failure|Kernel panic|blocked for more than|rcu: INFO|[Uu]nable to handle|Internal error:'
 # the records as dmesg prints them: "[seconds] text"
 log=$run/kmsg.log
 tr -d '\r' <"$kmsg" | awk -F';' '

@@ -27,7 +27,7 @@ fresh) pkgs="debootstrap git" ;;
 check | shell | soak | callcost) pkgs="$vm_pkgs" ;;
 bench) pkgs="$vm_pkgs gnuplot-nox" ;;
 profile) pkgs="$vm_pkgs linux-perf" ;;
-lint) pkgs="sparse shellcheck linux-source-6.1 dkms gcc make libc6-dev perl xz-utils" ;;
+lint) pkgs="sparse shellcheck linux-source-6.1 dkms gcc make libc6-dev perl xz-utils jq gnuplot-nox" ;;
 # tools/rust.sh: the Rust twin's toolchain chroot
 rust) pkgs="debootstrap xz-utils" ;;
 # tools/debug-kernel.sh: Debian's kernel source and what building it takes

@@ -8,7 +8,8 @@
 #   rustfmt --check and clippy on rust/  in the Rust chroot, if made
 #   and every shell script through shellcheck (and tools/guest/kunit-tap.sh
 #   against recorded KUnit results, tools/collect.sh against recorded
-#   runs gone wrong); and make install into a
+#   runs gone wrong, tools/bench-report.sh against recorded bench
+#   results); and make install into a
 #   staging folder ships every file it should, make install for real in a
 #   private mount namespace (tools/install-test.sh), and dkms builds the
 #   module.
@@ -151,6 +152,13 @@ fi
 # the collector of every guest run: each of its failure paths, provoked
 log "collect.sh on recorded runs gone wrong"
 if ! out=$(tools/collect-test.sh); then
+	printf '%s\n' "$out"
+	rc=1
+fi
+
+# the bench's report, against recorded results
+log "bench-report.sh on recorded bench results"
+if ! out=$(tools/bench-report-test.sh 2>&1); then
 	printf '%s\n' "$out"
 	rc=1
 fi

@@ -395,7 +395,14 @@ if [ "$mode" = bench ]; then
 	done
 	if [ -n "$(ls "$results")" ]; then
 		"$SCULL_ROOT/tools/bench-report.sh" "$results" || rc=1
+	fi
+	# latest names the last run that passed: a failed one (a pass that
+	# brought nothing back, a guest failure, a report that fails) stays
+	# where it is, named, and latest keeps pointing at the good one
+	if [ "$rc" -eq 0 ]; then
 		ln -sfn "$(basename "$results")" "$SCULL_OUT/bench/latest"
+	else
+		echo "bench failed: its results stay in $results; $SCULL_OUT/bench/latest not changed" >&2
 	fi
 	exit "$rc"
 fi
