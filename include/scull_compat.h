@@ -8,6 +8,7 @@
 
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 
@@ -27,6 +28,13 @@
 #define scull_splice_read		generic_file_splice_read
 #else
 #define scull_splice_read		copy_splice_read
+#endif
+
+/* 6.3: a VMA's flags change through vm_flags_set() only. */
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+#define scull_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#else
+#define scull_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
 #endif
 
 #endif /* _SCULL_COMPAT_H */

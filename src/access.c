@@ -340,7 +340,11 @@ ATTRIBUTE_GROUPS(scull_priv);
 
 static void scull_access_dev_release(struct device *device)
 {
-	kfree(container_of(device, struct scull_access, mem.device));
+	struct scull_access *acc = container_of(device, struct scull_access,
+						mem.device);
+
+	scull_mmap_detach(&acc->mem.store);
+	kfree(acc);
 	scull_device_released();
 }
 
@@ -369,6 +373,11 @@ static struct scull_access *scull_access_dev_alloc(dev_t devt,
 	init_waitqueue_head(&acc->wait);
 	scull_store_init(&acc->mem.store, scull_access_quantum, scull_access_qset,
 			 scull_access_limit, scull_access_capacity);
+	err = scull_mmap_attach(&acc->mem.store);
+	if (err) {
+		kfree(acc);
+		return ERR_PTR(err);
+	}
 	acc->mem.index = rule;
 	scull_device_init(&acc->mem.device, &acc->mem.cdev, devt,
 			  &scull_access_fops, scull_access_dev_release);

@@ -10,7 +10,11 @@
 
 #include <linux/fs.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "scull.h"
@@ -54,6 +58,9 @@ int scull_open_store(struct file *filp, struct scull_store *st)
 		return -EINVAL;
 
 	filp->private_data = st;
+	/* the device's own, whichever node it was opened through (mmap.c) */
+	if (st->mapping)
+		filp->f_mapping = st->mapping;
 	/* f_pos updates are atomic as for a regular file; NOWAIT is honoured */
 	filp->f_mode |= FMODE_ATOMIC_POS | FMODE_NOWAIT;
 
@@ -75,6 +82,32 @@ static int scull_open(struct inode *inode, struct file *filp)
 }
 
 /*
+ * Bytes faulted in at most at once when a copy stopped at a page not
+ * present, before the copy goes on.
+ */
+#define SCULL_FAULT_IN		SZ_1M
+
+/*
+ * Fault in the next bytes of @i, with the store's lock let go, after a
+ * copy under it stopped short: a fault on a mapping of a memory device
+ * takes that device's lock (mmap.c), so the copies under the lock run with
+ * page faults disabled, and fault the buffer in here, as a regular file's
+ * write does (generic_perform_write()).  @dest: the bytes go to user
+ * memory.  Returns whether to copy again: the task is not being killed, @i
+ * is user memory, and some of it could be faulted in.
+ */
+static bool scull_fault_in(struct iov_iter *i, bool dest)
+{
+	size_t n = min_t(size_t, iov_iter_count(i), SCULL_FAULT_IN);
+
+	if (!n || !user_backed_iter(i) || fatal_signal_pending(current))
+		return false;
+	if (dest)
+		return fault_in_iov_iter_writeable(i, n) < n;
+	return fault_in_iov_iter_readable(i, n) < n;
+}
+
+/*
  * Read at *@ppos and advance it.  With @nowait, never sleep on the lock.
  * The wait for the lock is killable, not interruptible: as for a regular
  * file, a handled signal never makes a read fail with -EINTR.
@@ -82,19 +115,25 @@ static int scull_open(struct inode *inode, struct file *filp)
 static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 			     loff_t *ppos, bool nowait)
 {
-	ssize_t ret;
+	ssize_t ret, done = 0;
 
-	if (nowait) {
-		if (!down_read_trylock(&st->rwsem))
-			return -EAGAIN;
-	} else if (down_read_killable(&st->rwsem)) {
-		return -ERESTARTSYS;
-	}
-	ret = scull_store_read(st, to, *ppos);
-	up_read(&st->rwsem);
-	if (ret > 0)
-		*ppos += ret;
-	return ret;
+	do {
+		if (nowait) {
+			if (!down_read_trylock(&st->rwsem))
+				return done ? done : -EAGAIN;
+		} else if (down_read_killable(&st->rwsem)) {
+			return done ? done : -ERESTARTSYS;
+		}
+		pagefault_disable();
+		ret = scull_store_read(st, to, *ppos);
+		pagefault_enable();
+		up_read(&st->rwsem);
+		if (ret > 0) {
+			*ppos += ret;
+			done += ret;
+		}
+	} while ((ret > 0 || ret == -EFAULT) && scull_fault_in(to, true));
+	return done ? done : ret;
 }
 
 /*
@@ -105,21 +144,27 @@ static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 			      loff_t *ppos, bool append, bool nowait)
 {
+	ssize_t ret, done = 0;
 	loff_t pos;
-	ssize_t ret;
 
-	if (nowait) {
-		if (!down_write_trylock(&st->rwsem))
-			return -EAGAIN;
-	} else if (down_write_killable(&st->rwsem)) {
-		return -ERESTARTSYS;
-	}
-	pos = append ? st->size : *ppos;
-	ret = scull_store_write(st, from, pos, nowait);
-	up_write(&st->rwsem);
-	if (ret > 0)
-		*ppos = pos + ret;
-	return ret;
+	do {
+		if (nowait) {
+			if (!down_write_trylock(&st->rwsem))
+				return done ? done : -EAGAIN;
+		} else if (down_write_killable(&st->rwsem)) {
+			return done ? done : -ERESTARTSYS;
+		}
+		pos = append ? st->size : *ppos;
+		pagefault_disable();
+		ret = scull_store_write(st, from, pos, nowait);
+		pagefault_enable();
+		up_write(&st->rwsem);
+		if (ret > 0) {
+			*ppos = pos + ret;
+			done += ret;
+		}
+	} while ((ret > 0 || ret == -EFAULT) && scull_fault_in(from, false));
+	return done ? done : ret;
 }
 
 ssize_t scull_read(struct file *filp, char __user *buf, size_t count,
