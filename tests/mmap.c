@@ -297,12 +297,11 @@ TEST(geometry_change_while_mapped_is_ebusy)
 TEST(geometries_that_map_and_those_that_do_not)
 {
 	int fd = ASSERT_OK(dev_open(0, O_RDWR)), q, i;
-	int quanta[] = { 2 * pg, 3 * pg };
 	unsigned char *m;
 
 	probe_init();
 	for (i = 0; i < 2; i++) {
-		q = quanta[i];
+		q = (2 + i) * pg;	/* two pages, then three */
 		ASSERT_EQ(0, ioctl(fd, SCULL_IOCSQUANTUM, &q));
 		fill(fd, 4 * q, 0, 6 + i);
 		m = map(fd, 4 * q, RW, MAP_SHARED, 0);
@@ -329,34 +328,48 @@ TEST(scullpriv_refuses_mmap)
 {
 	char slave[64];
 	int m, fd;
+	pid_t pid;
 
 	/* a new session, with a new pseudo-terminal as its terminal */
 	m = ASSERT_OK(posix_openpt(O_RDWR | O_NOCTTY));
 	ASSERT_OK(grantpt(m));
 	ASSERT_OK(unlockpt(m));
 	ASSERT_OK(ptsname_r(m, slave, sizeof(slave)));
-	ASSERT_OK(setsid());
-	close(ASSERT_OK(open(slave, O_RDWR)));
-	fd = ASSERT_OK(open("/dev/scullpriv", O_RDWR));
-	ASSERT_EQ(1, write(fd, "p", 1));
-	ASSERT_TRUE(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
-	ASSERT_EQ(ENODEV, errno);
+	pid = ASSERT_OK(fork());
+	if (!pid) {
+		ASSERT_OK(setsid());
+		close(ASSERT_OK(open(slave, O_RDWR)));
+		fd = ASSERT_OK(open("/dev/scullpriv", O_RDWR));
+		ASSERT_EQ(1, write(fd, "p", 1));
+		ASSERT_TRUE(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) ==
+			    MAP_FAILED);
+		ASSERT_EQ(ENODEV, errno);
+		_exit(0);
+	}
+	join_ok(pid);
+	close(m);
 }
 
 /* The access devices share scull0's code, and map as it does. */
-TEST(access_device_maps)
+TEST(access_devices_map)
 {
-	int fd = ASSERT_OK(open("/dev/scullsingle", O_RDWR | O_TRUNC));
+	const char *names[] = { "scullsingle", "sculluid", "scullwuid" };
 	unsigned char *m;
+	char path[64];
+	int i, fd;
 
 	probe_init();
-	fill(fd, pg, 0, 8);
-	m = map(fd, 2 * pg, RW, MAP_SHARED, 0);
-	pattern_check(m, pg, 0, 8);
-	ASSERT_EQ(SIGBUS, probe_read(m + pg));
-	ASSERT_OK(munmap(m, 2 * pg));
-	close(fd);
-	close(ASSERT_OK(open("/dev/scullsingle", O_WRONLY)));
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", names[i]);
+		fd = ASSERT_OK(open(path, O_RDWR | O_TRUNC));
+		fill(fd, pg, 0, 8);
+		m = map(fd, 2 * pg, RW, MAP_SHARED, 0);
+		pattern_check(m, pg, 0, 8);
+		ASSERT_EQ(SIGBUS, probe_read(m + pg));
+		ASSERT_OK(munmap(m, 2 * pg));
+		close(fd);
+		close(ASSERT_OK(open(path, O_WRONLY)));
+	}
 }
 
 /* Private: copy on write; the device does not change. */
