@@ -189,6 +189,34 @@ TEST(faults_stop_at_the_capacity)
 }
 
 /*
+ * A device whose capacity is its size limit, filled through a mapping:
+ * every page up to the limit faults in, the next gets SIGBUS, write() there
+ * is ENOSPC, and a trim gives every quantum back.
+ */
+TEST(faults_reach_the_limit)
+{
+	size_t i, pages;
+	unsigned char *m;
+	int fd;
+
+	probe_init();
+	ASSERT_EQ(0, scull_reload("scull_size_limit=64K scull_capacity=64K"));
+	pages = 65536 / pg;
+	fd = ASSERT_OK(dev_open(0, O_RDWR));
+	m = map(fd, (pages + 2) * pg, RW, MAP_SHARED, 0);
+	for (i = 0; i < pages; i++)
+		ASSERT_EQ(0, probe(m + i * pg, NULL, 'L'));
+	ASSERT_EQ(SIGBUS, probe(m + pages * pg, NULL, 'L'));
+	ASSERT_EQ(SIGBUS, probe_read(m + (pages + 1) * pg));
+	ASSERT_EQ(65536 / SCULL_QUANTUM, dev_quanta(0));
+	ASSERT_ERRNO(pwrite(fd, "L", 1, 65536), ENOSPC);
+	ASSERT_EQ('L', m[65535 & ~(pg - 1)]);
+	trim(0);
+	ASSERT_EQ(0, dev_quanta(0));
+	ASSERT_EQ(65536, dev_size(0));
+}
+
+/*
  * A trim while mapped removes the mapping's view: past the new size
  * SIGBUS, and what write() stores next is what the mapping sees.
  */
