@@ -27,6 +27,7 @@
 #include "uapi/scull.h"
 
 struct pid;
+struct task_struct;
 struct tty_struct;
 
 #define SCULL_NAME		"scull"
@@ -115,6 +116,9 @@ struct scull_budget {
  *	store that cannot be mapped.  Set before the device is visible.
  * @mappings: the store's mappings (VMAs); its geometry cannot change while
  *	there are any.  Raised under the lock, dropped without it.
+ * @writer: the task whose write() holds the lock now, copying (a fault
+ *	of that task on a mapping of this store is served without the lock,
+ *	which it holds already), or NULL.  Set and cleared under the lock.
  *
  * Sets and quanta are allocated zeroed by the first write that touches
  * them; ranges never written are holes and read as zeros.
@@ -143,6 +147,7 @@ struct scull_store {
 	struct scull_budget *budget;
 	struct address_space *mapping;
 	atomic_t mappings;
+	struct task_struct *writer;
 };
 
 /**

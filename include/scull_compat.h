@@ -37,4 +37,14 @@
 #define scull_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
 #endif
 
+/*
+ * 6.5: a fault may hold the VMA's lock instead of mmap_lock; the handler
+ * that returns VM_FAULT_RETRY lets go of whichever it holds.
+ */
+#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
+#define scull_release_fault_lock(vmf)	mmap_read_unlock((vmf)->vma->vm_mm)
+#else
+#define scull_release_fault_lock(vmf)	release_fault_lock(vmf)
+#endif
+
 #endif /* _SCULL_COMPAT_H */

@@ -89,22 +89,22 @@ static int scull_open(struct inode *inode, struct file *filp)
 
 /*
  * Fault in the next bytes of @i, with the store's lock let go, after a
- * copy under it stopped short: a fault on a mapping of a memory device
- * takes that device's lock (mmap.c), so the copies under the lock run with
- * page faults disabled, and fault the buffer in here, as a regular file's
- * write does (generic_perform_write()).  @dest: the bytes go to user
- * memory.  Returns whether to copy again: the task is not being killed, @i
- * is user memory, and some of it could be faulted in.
+ * read's copy under it stopped short.  A fault on a mapping of a memory
+ * device takes that device's lock (mmap.c), and a reader shares it: a read
+ * into a mapping of its own device would wait for itself (for the lock
+ * held alone, to fill a hole; or behind a writer queued after it).  So a
+ * read copies with page faults disabled and faults the buffer in here, as
+ * a regular file's write does (generic_perform_write()).  Returns whether
+ * to copy again: the task is not being killed, @i is user memory, and some
+ * of it could be faulted in.
  */
-static bool scull_fault_in(struct iov_iter *i, bool dest)
+static bool scull_fault_in(struct iov_iter *i)
 {
 	size_t n = min_t(size_t, iov_iter_count(i), SCULL_FAULT_IN);
 
 	if (!n || !user_backed_iter(i) || fatal_signal_pending(current))
 		return false;
-	if (dest)
-		return fault_in_iov_iter_writeable(i, n) < n;
-	return fault_in_iov_iter_readable(i, n) < n;
+	return fault_in_iov_iter_writeable(i, n) < n;
 }
 
 /*
@@ -132,39 +132,39 @@ static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 			*ppos += ret;
 			done += ret;
 		}
-	} while ((ret > 0 || ret == -EFAULT) && scull_fault_in(to, true));
+	} while ((ret > 0 || ret == -EFAULT) && scull_fault_in(to));
 	return done ? done : ret;
 }
 
 /*
  * Write at *@ppos, or at the end with @append, and leave *@ppos after the
  * last byte stored.  With @nowait, never sleep on the lock or allocate:
- * store everything or return -EAGAIN.
+ * store everything or return -EAGAIN.  The copy may fault with the lock
+ * held (a source stalled by userfaultfd holds it, as a regular file's
+ * write holds its inode's): a fault on a mapping of this store then finds
+ * the writer marked and needs no lock (mmap.c); a fault on any other
+ * scull mapping never waits for a lock with mmap_lock held.
  */
 static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 			      loff_t *ppos, bool append, bool nowait)
 {
-	ssize_t ret, done = 0;
 	loff_t pos;
+	ssize_t ret;
 
-	do {
-		if (nowait) {
-			if (!down_write_trylock(&st->rwsem))
-				return done ? done : -EAGAIN;
-		} else if (down_write_killable(&st->rwsem)) {
-			return done ? done : -ERESTARTSYS;
-		}
-		pos = append ? st->size : *ppos;
-		pagefault_disable();
-		ret = scull_store_write(st, from, pos, nowait);
-		pagefault_enable();
-		up_write(&st->rwsem);
-		if (ret > 0) {
-			*ppos = pos + ret;
-			done += ret;
-		}
-	} while ((ret > 0 || ret == -EFAULT) && scull_fault_in(from, false));
-	return done ? done : ret;
+	if (nowait) {
+		if (!down_write_trylock(&st->rwsem))
+			return -EAGAIN;
+	} else if (down_write_killable(&st->rwsem)) {
+		return -ERESTARTSYS;
+	}
+	WRITE_ONCE(st->writer, current);
+	pos = append ? st->size : *ppos;
+	ret = scull_store_write(st, from, pos, nowait);
+	WRITE_ONCE(st->writer, NULL);
+	up_write(&st->rwsem);
+	if (ret > 0)
+		*ppos = pos + ret;
+	return ret;
 }
 
 ssize_t scull_read(struct file *filp, char __user *buf, size_t count,

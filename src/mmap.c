@@ -18,10 +18,14 @@
  * buffer) lives on, with its reference, after the store lets it go.
  *
  * The store's lock is taken by faults, with mmap_lock (or the VMA's lock)
- * held: nothing may fault on user memory while holding it.  The copies of
- * read() and write() run with page faults disabled and fault the buffer in
- * after letting go of the lock (fops.c), so a read into a mapping of the
- * same device does not deadlock.
+ * held, but only ever tried: when it is taken, the fault lets go of
+ * mmap_lock, waits, and is retried.  read() copies with page faults
+ * disabled and faults its buffer in with the lock let go (fops.c); write()
+ * copies with the lock held alone, and its faults on a mapping of the same
+ * device are served under it.  So neither a copy into or from a mapping of
+ * the device being read or written, nor mmap_lock, deadlocks.  Two writers
+ * each copying from a mapping of the other's device wait for each other,
+ * killably, as two tasks taking two files' locks in opposite orders would.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -117,46 +121,98 @@ static void scull_vm_close(struct vm_area_struct *vma)
 }
 
 /*
- * The page at the fault's offset, looked up with the lock shared, and
- * allocated with it held alone when it is a hole.  A shared mapping, and a
- * private one read, gets the store's page installed while the lock is held,
- * so that a trim, which takes the lock alone and then unmaps, never misses
- * it.  A private mapping's write gets a copy (the core makes it from the
- * page, which the reference keeps, and maps only the copy).  A fatal
- * signal while waiting for the lock ends the fault with SIGBUS, which the
- * dying task never sees.
+ * Take the store's lock for a fault, shared or (@excl) alone, or tell how
+ * the fault ends without it.  A fault holds mmap_lock (or the VMA's lock),
+ * and a writer holds the store's lock while its copy faults, which may
+ * need mmap_lock: so a fault never sleeps on the store's lock with mmap's
+ * held.  When the lock is taken it lets go of mmap's, waits for the store's
+ * (killably), and has the fault retried (VM_FAULT_RETRY), as filemap_fault()
+ * does for a locked folio; the file reference keeps the device while it
+ * waits.  Only a fault that may not be retried (some get_user_pages()
+ * callers) waits with mmap_lock held.
+ *
+ * Return: 0 with the lock held, or VM_FAULT_RETRY or VM_FAULT_SIGBUS (a
+ * fatal signal) without it.
+ */
+static vm_fault_t scull_fault_lock(struct vm_fault *vmf, struct scull_store *st,
+				   bool excl)
+{
+	struct file *file;
+	int err;
+
+	if (excl ? down_write_trylock(&st->rwsem) : down_read_trylock(&st->rwsem))
+		return 0;
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
+		err = excl ? down_write_killable(&st->rwsem) :
+			     down_read_killable(&st->rwsem);
+		return err ? VM_FAULT_SIGBUS : 0;
+	}
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+	file = get_file(vmf->vma->vm_file);
+	scull_release_fault_lock(vmf);
+	if (excl) {
+		if (!down_write_killable(&st->rwsem))
+			up_write(&st->rwsem);
+	} else if (!down_read_killable(&st->rwsem)) {
+		up_read(&st->rwsem);
+	}
+	fput(file);
+	return VM_FAULT_RETRY;
+}
+
+/*
+ * Map @page (or the error for it) at the fault.  A shared mapping, and a
+ * private one read, gets the store's page installed while the lock is
+ * held, so that a trim, which takes the lock alone and then unmaps, never
+ * misses it.  A private mapping's write gets a copy (the core makes it
+ * from the page, which the reference keeps, and maps only the copy).
+ */
+static vm_fault_t scull_fault_map(struct vm_fault *vmf, struct page *page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	int err;
+
+	if (IS_ERR(page))
+		return vmf_error(PTR_ERR(page));
+	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
+		get_page(page);
+		vmf->page = page;
+		return 0;
+	}
+	err = vm_insert_page(vma, vmf->address, page);
+	/* -EBUSY: another thread's fault mapped it first */
+	return !err || err == -EBUSY ? VM_FAULT_NOPAGE : vmf_error(err);
+}
+
+/*
+ * The page at the fault's offset: looked up with the lock shared, and
+ * allocated with it held alone when it is a hole.  A write() copying from
+ * a mapping of its own device holds the lock alone already: its faults
+ * are served under it.
  */
 static vm_fault_t scull_vm_fault(struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	struct scull_store *st = vma->vm_private_data;
+	struct scull_store *st = vmf->vma->vm_private_data;
 	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
 	struct page *page;
 	vm_fault_t ret;
-	int err;
 
-	if (down_read_killable(&st->rwsem))
-		return VM_FAULT_SIGBUS;
+	if (READ_ONCE(st->writer) == current)
+		return scull_fault_map(vmf, scull_store_page(st, pos, true));
+	ret = scull_fault_lock(vmf, st, false);
+	if (ret)
+		return ret;
 	page = scull_store_page(st, pos, false);
 	if (!page) {
 		up_read(&st->rwsem);
-		if (down_write_killable(&st->rwsem))
-			return VM_FAULT_SIGBUS;
+		ret = scull_fault_lock(vmf, st, true);
+		if (ret)
+			return ret;
 		page = scull_store_page(st, pos, true);
 		downgrade_write(&st->rwsem);
 	}
-	if (IS_ERR(page)) {
-		ret = vmf_error(PTR_ERR(page));
-	} else if ((vmf->flags & FAULT_FLAG_WRITE) &&
-		   !(vma->vm_flags & VM_SHARED)) {
-		get_page(page);
-		vmf->page = page;
-		ret = 0;
-	} else {
-		err = vm_insert_page(vma, vmf->address, page);
-		/* -EBUSY: another thread's fault mapped it first */
-		ret = !err || err == -EBUSY ? VM_FAULT_NOPAGE : vmf_error(err);
-	}
+	ret = scull_fault_map(vmf, page);
 	up_read(&st->rwsem);
 	return ret;
 }

@@ -162,6 +162,7 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	st->budget = NULL;
 	st->mapping = NULL;
 	atomic_set(&st->mappings, 0);
+	st->writer = NULL;
 }
 
 /*
