@@ -13,7 +13,6 @@
 #include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
-#include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
@@ -81,43 +80,32 @@ static int scull_open(struct inode *inode, struct file *filp)
 	return scull_open_store(filp, &dev->store);
 }
 
-/*
- * Bytes faulted in at most at once when a copy stopped at a page not
- * present, before the copy goes on.
- */
-#define SCULL_FAULT_IN		SZ_1M
-
-/*
- * Fault in the next bytes of @i, with the store's lock let go, after a
- * read's copy under it stopped short.  A fault on a mapping of a memory
- * device takes that device's lock (mmap.c), and a reader shares it: a read
- * into a mapping of its own device would wait for itself (for the lock
- * held alone, to fill a hole; or behind a writer queued after it).  So a
- * read copies with page faults disabled and faults the buffer in here, as
- * a regular file's write does (generic_perform_write()).  Returns whether
- * to copy again: the task is not being killed, @i is user memory, and some
- * of it could be faulted in.
- */
-static bool scull_fault_in(struct iov_iter *i)
-{
-	size_t n = min_t(size_t, iov_iter_count(i), SCULL_FAULT_IN);
-
-	if (!n || !user_backed_iter(i) || fatal_signal_pending(current))
-		return false;
-	return fault_in_iov_iter_writeable(i, n) < n;
-}
+/* Times a read's copy is tried whole again after faulting its buffer in. */
+#define SCULL_READ_RETRIES	3
 
 /*
  * Read at *@ppos and advance it.  With @nowait, never sleep on the lock.
  * The wait for the lock is killable, not interruptible: as for a regular
  * file, a handled signal never makes a read fail with -EINTR.
+ *
+ * A fault on a mapping of a memory device takes that device's lock
+ * (mmap.c), and a reader shares it: a read into a mapping of its own
+ * device would wait for itself (for the lock held alone, to fill a hole;
+ * or behind a writer queued after it).  So the copy runs with page faults
+ * disabled; when it stops at a page not present, the rest of the buffer
+ * is faulted in with the lock let go, and the read is made again, whole,
+ * so that it still sees one state of the device (a few times, then it
+ * keeps what it copied and goes on from there), as a regular file's write
+ * faults its source in (generic_perform_write()).
  */
 static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 			     loff_t *ppos, bool nowait)
 {
+	unsigned int tries = 0;
 	ssize_t ret, done = 0;
+	size_t left;
 
-	do {
+	for (;;) {
 		if (nowait) {
 			if (!down_read_trylock(&st->rwsem))
 				return done ? done : -EAGAIN;
@@ -128,11 +116,25 @@ static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 		ret = scull_store_read(st, to, *ppos);
 		pagefault_enable();
 		up_read(&st->rwsem);
-		if (ret > 0) {
+		if (!ret || (ret < 0 && ret != -EFAULT))
+			break;
+		left = iov_iter_count(to);
+		if (!left || !user_backed_iter(to) ||
+		    fatal_signal_pending(current) ||
+		    fault_in_iov_iter_writeable(to, left) == left)
+			break;
+		if (ret > 0 && ++tries > SCULL_READ_RETRIES) {
 			*ppos += ret;
 			done += ret;
+			tries = 0;
+		} else if (ret > 0) {
+			iov_iter_revert(to, ret);
 		}
-	} while ((ret > 0 || ret == -EFAULT) && scull_fault_in(to));
+	}
+	if (ret > 0) {
+		*ppos += ret;
+		done += ret;
+	}
 	return done ? done : ret;
 }
 
