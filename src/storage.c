@@ -205,7 +205,6 @@ static void scull_budget_uncharge(struct scull_budget *budget, u64 bytes)
 static void *scull_quantum_alloc(const struct scull_store *st)
 {
 	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
-	struct page *page;
 	void *quantum;
 
 	if (st->quantum_order < 0)
