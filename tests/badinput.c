@@ -204,9 +204,9 @@ static long long rmmod_open(int fd)
 	long r;
 
 	(void)fd;
-	r = syscall(SYS_delete_module, "scull", O_NONBLOCK);
+	r = syscall(SYS_delete_module, scull_module(), O_NONBLOCK);
 	if (!module_loaded())
-		FAIL("scull was unloaded while open");
+		FAIL("%s was unloaded while open", scull_module());
 	return r;
 }
 
@@ -459,7 +459,7 @@ static const struct bad_param bad_params[] = {
 /* The Rust twin's own, where its count of minors (its devices only) differs. */
 static const struct bad_param bad_params_rust[] = {
 	{ "scull_minor=1048574 scull_nr_devs=4", "scull: invalid scull_minor=1048574 with scull_nr_devs=4: 4 minors from there end past 1048575" },
-	{ "scull_minor=1048100 scull_nr_devs=256", "scull: invalid scull_minor=1048100 with scull_nr_devs=256: 256 minors from there end past 1048575" },
+	{ "scull_minor=1048400 scull_nr_devs=256", "scull: invalid scull_minor=1048400 with scull_nr_devs=256: 256 minors from there end past 1048575" },
 	{ "scull_major=1", "scull: cannot get major 1, minors 0-3: -16" },
 };
 
