@@ -146,9 +146,11 @@ status=$?
 why=
 if [ "$status" -ne 3 ]; then
 	why="exit status $status (expected 3)"
-elif ! grep -Eq '^\[[0-9:]+\] fetching a thing: 0m1s, 3 of 5 MB$' <<<"$out" ||
-	grep -Evq '^\[[0-9:]+\] fetching a thing: 0m[12]s, 3 of 5 MB$' <<<"$out"; then
-	why="expected a progress line at 1 s (and 2 s), nothing else"
+elif ! grep -Eq '^\[[0-9:]+\] fetching a thing: 0m[1-4]s, 3 of 5 MB$' <<<"$out" ||
+	grep -Evq '^\[[0-9:]+\] fetching a thing: 0m[1-4]s, 3 of 5 MB$' <<<"$out"; then
+	# a second or two late is fine: on a busy machine (CI builds beside
+	# this) the ticker's sleep and fork can take that long
+	why="expected progress lines while it ran (at 1 s, 2 s: a busy machine may be late), nothing else"
 fi
 result progress_lines "$why" "$out"
 
