@@ -622,20 +622,6 @@ TEST(signals_interrupt_waits)
 	free(buf);
 }
 
-/* Whether @pid has no signal pending (its handler ran for each one sent). */
-static int nothing_pending(pid_t pid)
-{
-	char path[64], text[4096], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	read_text(path, text, sizeof(text));
-	p = strstr(text, "\nSigPnd:\t");
-	if (!p || strtoull(p + 9, NULL, 16))
-		return 0;
-	p = strstr(text, "\nShdPnd:\t");
-	return p && !strtoull(p + 9, NULL, 16);
-}
-
 /*
  * With SA_RESTART the handler runs and the read goes on waiting.  The
  * signal is sent once the reader sleeps (a timer of its own could fire
@@ -663,9 +649,9 @@ TEST(sa_restart_read_goes_on)
 	}
 	wait_blocked(pid, SYS_read);
 	ASSERT_OK(kill(pid, SIGALRM));
-	for (i = 0; i < 200 && !nothing_pending(pid); i++)
+	for (i = 0; i < 200 && !no_signal_pending(pid); i++)
 		usleep(10000);
-	ASSERT_TRUE(nothing_pending(pid));
+	ASSERT_TRUE(no_signal_pending(pid));
 	/* the handler ran, and the read sleeps again */
 	wait_blocked(pid, SYS_read);
 	write_exact(w, "end", 3);
