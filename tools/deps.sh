@@ -90,17 +90,32 @@ done
 
 log "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# apt-get's own output is kept, and shown when it fails: dpkg names what
+# went wrong there, not in apt's one-line error
+aptlog=$(mktemp)
+trap 'rm -f "$aptlog"' EXIT
 # shellcheck disable=SC2086  # word splitting of the package list is wanted
 apt_install() {
 	total_mb=$(apt-get install -qq --print-uris --no-install-recommends $missing 2>/dev/null |
 		awk '{ b += $3 } END { printf "%d", b / 1048576 }')
 	scull_progress "apt-get install" install_progress \
-		apt-get install -y -q --no-install-recommends $missing >/dev/null
+		apt-get install -y -q --no-install-recommends $missing >"$aptlog" 2>&1
 }
 if ! apt_install; then
-	log "apt-get install failed; running apt-get update and trying again"
+	log "apt-get install failed; its last lines:"
+	tail -n 20 "$aptlog" | sed 's/^/  apt: /' >&2
+	# a dpkg that stopped half way blocks every later install until its
+	# packages are configured (apt says so: "dpkg was interrupted")
+	if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then
+		log "dpkg stopped half way: dpkg --configure -a"
+		dpkg --configure -a >"$aptlog" 2>&1 || tail -n 20 "$aptlog" | sed 's/^/  dpkg: /' >&2
+	fi
+	log "running apt-get update and trying again"
 	scull_progress "apt-get update" update_progress \
 		apt-get update -q >/dev/null || true
-	apt_install || die_with_fix "apt-get could not install:$missing (its messages are above)" \
-		"check the network and apt's sources (/etc/apt/sources.list), then run the same make command again"
+	apt_install || {
+		tail -n 20 "$aptlog" | sed 's/^/  apt: /' >&2
+		die_with_fix "apt-get could not install:$missing (its messages are above)" \
+			"check the network and apt's sources (/etc/apt/sources.list), then run the same make command again"
+	}
 fi
