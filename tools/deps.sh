@@ -102,7 +102,7 @@ apt_install() {
 		apt-get install -y -q --no-install-recommends $missing >"$aptlog" 2>&1
 }
 if ! apt_install; then
-	log "apt-get install failed; its last lines:"
+	log "apt-get install failed ($(df -Pk /var | awk 'NR == 2 { printf "%d MB", $4 / 1024 }') free on /var); its last lines:"
 	tail -n 20 "$aptlog" | sed 's/^/  apt: /' >&2
 	# a dpkg that stopped half way blocks every later install until its
 	# packages are configured (apt says so: "dpkg was interrupted")
