@@ -84,7 +84,9 @@ rust:
 	cp build/rust/scull_rs.ko scull_rs.ko
 
 # Without headers there is nothing kbuild could have built here but what
-# an earlier build left: remove that by name.
+# an earlier build left: remove that by name.  kbuild's clean deletes every
+# *.o, *.a, *.ko and .*.cmd below this tree, build/ included: nothing that
+# must outlive a make clean lives there (check-fresh's root does not).
 clean:
 ifneq ($(wildcard $(KDIR)/Makefile),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

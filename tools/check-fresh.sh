@@ -21,7 +21,8 @@
 # FRESH_RUN: the commands to run, "|"-separated (default "make demo|make
 # check"); the full bench (23 min) is left to make bench.  The pristine
 # root's packages are cached for a day ($SCULL_CACHE/fresh); the root
-# itself is made anew from them at every run, under $SCULL_OUT/fresh.
+# itself is made anew from them at every run, outside the tree (see
+# below), and its log and the clone's origin are kept in $SCULL_OUT/fresh.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -64,7 +65,14 @@ if [ -z "$(find "$tarball" -mtime -1 2>/dev/null)" ]; then
 fi
 
 top=$SCULL_OUT/fresh
-root=$top/root
+# The root is not under the tree: kbuild's clean (make clean, which make
+# lint runs beside CI's check-fresh) deletes every *.o, *.a and *.ko below
+# M=, the tree, build/ included.  With the root in build/, it took the
+# root's crt files and libgcc.a after make demo had installed them (make
+# check could not link a test), and once dpkg's files as it unpacked.
+root=${SCULL_FRESH_ROOT:-/var/tmp/scull-fresh-$(printf '%s' "$SCULL_OUT" | cksum | cut -d ' ' -f 1)}/root
+mkdir -p "$top"
+rm -rf --one-file-system "$top/root" # where an older check-fresh made it
 # a root left mounted by a run that was killed is unmounted first
 if [ -d "$root" ]; then
 	grep -o " $root/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
