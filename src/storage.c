@@ -128,7 +128,7 @@ static void scull_geometry_apply(struct scull_store *st, unsigned int quantum,
 	st->pow2 = is_power_of_2(quantum) && is_power_of_2(qset);
 	st->quantum_shift = ilog2(quantum);
 	st->qset_shift = ilog2(qset);
-	if (quantum >= PAGE_SIZE && is_power_of_2(quantum))
+	if (IS_ALIGNED(quantum, PAGE_SIZE))
 		st->quantum_order = get_order(quantum);
 	else
 		st->quantum_order = -1;
@@ -161,6 +161,9 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
 	st->budget = NULL;
+	st->mapping = NULL;
+	atomic_set(&st->mappings, 0);
+	st->writer = NULL;
 }
 
 /*
@@ -191,26 +194,28 @@ static void scull_budget_uncharge(struct scull_budget *budget, u64 bytes)
  * of its memory for good (lowmem), and the default four devices of 256 MiB
  * would fill that and start the OOM killer with highmem still free.  So a
  * page quantum is its struct page, mapped for each copy (kmap_local_page(),
- * which is page_address() where there is no highmem).  A larger power of
- * two is one compound page when memory is not too fragmented for it,
- * otherwise vmalloc() memory, which needs no contiguous pages; either is
- * its address.  The caller holds the lock for writing, so the geometry
- * cannot change under it.
+ * which is page_address() where there is no highmem).  A larger quantum of
+ * whole pages is contiguous pages when memory is not too fragmented for
+ * them, otherwise vmalloc() memory, which needs none; either is its
+ * address.  Either way each page of it is an order-0 page with a count of
+ * its own (alloc_pages_exact() splits the block), so a mapping (mmap.c)
+ * can hold a reference to one page of a quantum.  The caller holds the
+ * lock for writing, so the geometry cannot change under it.
  */
 static void *scull_quantum_alloc(const struct scull_store *st)
 {
 	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
-	struct page *page;
+	void *quantum;
 
 	if (st->quantum_order < 0)
 		return kvzalloc(st->quantum, gfp);
 	if (!st->quantum_order)
 		return alloc_page(gfp | __GFP_HIGHMEM);
 	/* try lightly for contiguous pages, as kvmalloc() does */
-	page = alloc_pages(gfp | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY,
-			   st->quantum_order);
-	if (page)
-		return page_address(page);
+	quantum = alloc_pages_exact(st->quantum,
+				    gfp | __GFP_NOWARN | __GFP_NORETRY);
+	if (quantum)
+		return quantum;
 	return __vmalloc(st->quantum, gfp);
 }
 
@@ -236,7 +241,7 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
 	else if (scull_quantum_is_virt(st, quantum))
 		kvfree(quantum);
 	else
-		__free_pages(virt_to_page(quantum), st->quantum_order);
+		free_pages_exact(quantum, st->quantum);
 }
 
 /*
@@ -326,6 +331,13 @@ void scull_store_trim(struct scull_store *st)
 
 	lockdep_assert_held_write(&st->rwsem);
 
+	/*
+	 * Every mapping's view goes first, private copies too, as a
+	 * truncated file's: no page is freed while mapped.  Faults wait for
+	 * the lock, and find the store empty.
+	 */
+	if (st->mapping)
+		unmap_mapping_range(st->mapping, 0, 0, 1);
 	list_for_each_entry_safe(qs, tmp, &st->qsets, node) {
 		for (i = 0; qs->nr_quanta && i < st->qset; i++) {
 			if (qs->data[i]) {
@@ -374,7 +386,7 @@ loff_t scull_store_size(struct scull_store *st)
  *
  * Return: 0, -EINVAL for a geometry out of bounds (or one that cannot
  * index the size limit), or -EBUSY when the store holds data (a new
- * geometry would misplace every stored byte).
+ * geometry would misplace every stored byte) or is mapped.
  */
 int scull_store_set_geometry(struct scull_store *st, unsigned long quantum,
 			     unsigned long qset)
@@ -383,7 +395,7 @@ int scull_store_set_geometry(struct scull_store *st, unsigned long quantum,
 
 	if (scull_geometry_check(quantum, qset, st->limit))
 		return -EINVAL;
-	if (st->nr_quanta)
+	if (st->nr_quanta || atomic_read(&st->mappings))
 		return -EBUSY;
 	scull_geometry_apply(st, quantum, qset);
 	return 0;
@@ -753,6 +765,53 @@ static void scull_store_grow(struct scull_store *st, loff_t end)
 		st->data_end = end;
 		st->size = max(end, st->capacity);
 	}
+}
+
+/**
+ * scull_store_page() - the page that holds byte @pos, for a mapping
+ * @st: the store, locked for writing with @alloc, for reading at least
+ *	without; its quantum is a whole number of pages
+ * @pos: the offset, page aligned
+ * @alloc: allocate the quantum (zeroed) when it is a hole, as a write
+ *	would; the end of the data then covers the page
+ *
+ * Mappings never grow the store: a page at or past the size is refused.
+ *
+ * Return: the page, on which the caller takes a reference before it lets
+ * go of the lock; NULL for a hole without @alloc; ERR_PTR(-EFAULT) at or
+ * past the size, -ENOSPC when the budget has no room for the quantum,
+ * -ENOMEM.
+ */
+struct page *scull_store_page(struct scull_store *st, loff_t pos, bool alloc)
+{
+	struct scull_qset *qs = NULL;
+	struct scull_pos p;
+	void *quantum;
+	bool fresh;
+
+	lockdep_assert_held(&st->rwsem);
+
+	if (pos >= st->size)
+		return ERR_PTR(-EFAULT);
+	scull_pos_decode(st, pos, &p);
+	if (alloc) {
+		quantum = scull_quantum_get(st, &qs, &p, &fresh);
+		if (IS_ERR(quantum)) {
+			scull_write_undo(st, qs, &p, false);
+			return quantum;
+		}
+		scull_store_grow(st, min_t(loff_t, pos + PAGE_SIZE, st->size));
+	} else {
+		qs = scull_qset_lookup(st, p.qs);
+		quantum = qs ? qs->data[p.q] : NULL;
+		if (!quantum)
+			return NULL;
+	}
+	if (!st->quantum_order)
+		return quantum;
+	if (scull_quantum_is_virt(st, quantum))
+		return vmalloc_to_page(quantum + p.off);
+	return virt_to_page(quantum + p.off);
 }
 
 /*
