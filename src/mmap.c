@@ -167,6 +167,16 @@ static vm_fault_t scull_fault_lock(struct vm_fault *vmf, struct scull_store *st,
  * held, so that a trim, which takes the lock alone and then unmaps, never
  * misses it.  A private mapping's write gets a copy (the core makes it
  * from the page, which the reference keeps, and maps only the copy).
+ *
+ * Every error of the store is SIGBUS: past the size (-EFAULT), the budget
+ * spent (-ENOSPC), and -ENOMEM too, which is the memory cgroup's limit
+ * (its OOM killer has had its go in the charge already) or a fatal signal
+ * in the allocator.  VM_FAULT_OOM (vmf_error(-ENOMEM)) would only have the
+ * fault retried (pagefault_out_of_memory() kills nothing since 5.16, it
+ * warns "VM_FAULT_OOM leaked out"), again and again while the cgroup is
+ * full: a task spinning in its fault.  A write() there gets -ENOMEM; an
+ * access through a mapping gets SIGBUS, as a file's mapping does when its
+ * filesystem cannot allocate the page.
  */
 static vm_fault_t scull_fault_map(struct vm_fault *vmf, struct page *page)
 {
@@ -174,7 +184,7 @@ static vm_fault_t scull_fault_map(struct vm_fault *vmf, struct page *page)
 	int err;
 
 	if (IS_ERR(page))
-		return vmf_error(PTR_ERR(page));
+		return VM_FAULT_SIGBUS;
 	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
 		get_page(page);
 		vmf->page = page;
