@@ -116,8 +116,15 @@ struct scull_budget {
  * @mapping: the device's one address_space, which every open file of it
  *	uses (mmap.c), so that a trim reaches every mapping; NULL for a
  *	store that cannot be mapped.  Set before the device is visible.
+ * @map_lock: orders mmap() against geometry changes: mmap() checks that
+ *	the quantum can be mapped and counts the mapping under it, a
+ *	geometry change checks @mappings and applies under it.  A spinlock,
+ *	not @rwsem: mmap() runs with mmap_lock held for writing, and a
+ *	writer holds @rwsem while its copy faults, which takes mmap_lock.
  * @mappings: the store's mappings (VMAs); its geometry cannot change while
- *	there are any.  Raised under the lock, dropped without it.
+ *	there are any.  Raised from 0 only under @map_lock (mmap()); a copy
+ *	of a mapping (fork, split, mremap) raises it from 1 or more, and
+ *	munmap drops it, without a lock.
  * @writer: the task whose write() holds the lock now, copying (a fault
  *	of that task on a mapping of this store is served without the lock,
  *	which it holds already), or NULL.  Set and cleared under the lock.
@@ -148,6 +155,7 @@ struct scull_store {
 	unsigned long nr_qsets;
 	struct scull_budget *budget;
 	struct address_space *mapping;
+	spinlock_t map_lock;	/* mmap() against geometry changes */
 	atomic_t mappings;
 	struct task_struct *writer;
 };

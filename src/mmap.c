@@ -242,9 +242,14 @@ static const struct vm_operations_struct scull_vm_ops = {
  * VM_MIXEDMAP (it holds the store's own pages, counted), and left out of
  * core dumps, which would fault in every hole of it.
  *
- * Return: 0, -ENODEV for a device that cannot be mapped (a quantum that
- * is not a whole number of pages, or scullpriv), or -ERESTARTSYS when a
- * fatal signal came while waiting for the lock.
+ * Called with mmap_lock held for writing: the store's lock is not taken
+ * here (a writer holds it while its copy faults, and a fault of a task of
+ * this mm waits for mmap_lock), only the store's map_lock, which orders
+ * the check of the quantum and the count of the mapping against a
+ * geometry change.
+ *
+ * Return: 0, or -ENODEV for a device that cannot be mapped (a quantum that
+ * is not a whole number of pages, or scullpriv).
  */
 int scull_mmap(struct file *filp, struct vm_area_struct *vma)
 {
@@ -253,14 +258,12 @@ int scull_mmap(struct file *filp, struct vm_area_struct *vma)
 
 	if (!st->mapping)
 		return -ENODEV;
-	/* counted under the lock, so that a geometry change sees it */
-	if (down_read_killable(&st->rwsem))
-		return -ERESTARTSYS;
+	spin_lock(&st->map_lock);
 	if (st->quantum_order < 0)
 		err = -ENODEV;
 	else
 		atomic_inc(&st->mappings);
-	up_read(&st->rwsem);
+	spin_unlock(&st->map_lock);
 	if (err)
 		return err;
 	scull_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTDUMP);

@@ -162,6 +162,7 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	st->nr_qsets = 0;
 	st->budget = NULL;
 	st->mapping = NULL;
+	spin_lock_init(&st->map_lock);
 	atomic_set(&st->mappings, 0);
 	st->writer = NULL;
 }
@@ -391,14 +392,22 @@ loff_t scull_store_size(struct scull_store *st)
 int scull_store_set_geometry(struct scull_store *st, unsigned long quantum,
 			     unsigned long qset)
 {
+	int err = 0;
+
 	lockdep_assert_held_write(&st->rwsem);
 
 	if (scull_geometry_check(quantum, qset, st->limit))
 		return -EINVAL;
-	if (st->nr_quanta || atomic_read(&st->mappings))
+	if (st->nr_quanta)
 		return -EBUSY;
-	scull_geometry_apply(st, quantum, qset);
-	return 0;
+	/* an mmap() between the check and the change would map the old one */
+	spin_lock(&st->map_lock);
+	if (atomic_read(&st->mappings))
+		err = -EBUSY;
+	else
+		scull_geometry_apply(st, quantum, qset);
+	spin_unlock(&st->map_lock);
+	return err;
 }
 
 /**
