@@ -204,10 +204,18 @@ static vm_fault_t scull_fault_map(struct vm_fault *vmf, struct page *page)
 static vm_fault_t scull_vm_fault(struct vm_fault *vmf)
 {
 	struct scull_store *st = vmf->vma->vm_private_data;
-	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
 	struct page *page;
 	vm_fault_t ret;
+	loff_t pos;
 
+	/*
+	 * A device's offsets are loff_t, but a char device may be mapped
+	 * at any page offset below ULONG_MAX bytes (file_mmap_ok()): one
+	 * at 2^63 or more would be a negative position, below every size.
+	 */
+	if ((u64)vmf->pgoff > (u64)LLONG_MAX >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
 	if (READ_ONCE(st->writer) == current)
 		return scull_fault_map(vmf, scull_store_page(st, pos, true));
 	ret = scull_fault_lock(vmf, st, false);

@@ -784,7 +784,8 @@ static void scull_store_grow(struct scull_store *st, loff_t end)
  * @alloc: allocate the quantum (zeroed) when it is a hole, as a write
  *	would; the end of the data then covers the page
  *
- * Mappings never grow the store: a page at or past the size is refused.
+ * Mappings never grow the store: a page at or past the size (or at a
+ * negative @pos) is refused.
  *
  * Return: the page, on which the caller takes a reference before it lets
  * go of the lock; NULL for a hole without @alloc; ERR_PTR(-EFAULT) at or
@@ -800,7 +801,7 @@ struct page *scull_store_page(struct scull_store *st, loff_t pos, bool alloc)
 
 	lockdep_assert_held(&st->rwsem);
 
-	if (pos >= st->size)
+	if (pos < 0 || pos >= st->size)
 		return ERR_PTR(-EFAULT);
 	scull_pos_decode(st, pos, &p);
 	if (alloc) {

@@ -557,6 +557,46 @@ TEST(offset_past_4g)
 	ASSERT_EQ(8LL << 30, dev_size(0));
 }
 
+/*
+ * A page offset past LLONG_MAX bytes: x86_64's mmap() takes the offset
+ * as unsigned and maps a char device at any page below 2^64 bytes
+ * (file_mmap_ok()); such an offset is no device offset (loff_t), so every
+ * access gets SIGBUS, as past the size, and allocates nothing (not a
+ * quantum at a negative position, which no size limit would count).
+ * arm64's mmap() takes it as signed and refuses it (EOVERFLOW); a 32-bit
+ * process cannot name it (mmap2's page offset has 32 bits).
+ */
+static void probe_far_offset(int fd, off_t off)
+{
+	void *m = mmap(NULL, pg, RW, MAP_SHARED, fd, off);
+
+	if (m == MAP_FAILED) {
+		ASSERT_EQ(EOVERFLOW, errno);
+		scull_diag("mmap at %#llx: EOVERFLOW (an offset this kernel's mmap() takes as signed)",
+			   (unsigned long long)off);
+		return;
+	}
+	ASSERT_EQ(SIGBUS, probe_read(m));
+	ASSERT_EQ(SIGBUS, probe((unsigned char *)m + 1, NULL, 'n'));
+	ASSERT_OK(munmap(m, pg));
+}
+
+TEST(offset_past_the_largest_loff_t)
+{
+	int fd = ASSERT_OK(dev_open(0, O_RDWR));
+
+	if (sizeof(long) < 8)
+		SKIP("a 32-bit process maps offsets below 2^44 only (mmap2)");
+	probe_init();
+	fill(fd, pg, 0, 14);
+	probe_far_offset(fd, (off_t)(1ULL << 63));
+	/* the last page mmap() takes: file_mmap_ok() keeps one below 2^64 */
+	probe_far_offset(fd, -(off_t)(2 * pg));
+	ASSERT_EQ(1, dev_quanta(0));
+	ASSERT_EQ(pg, dev_size(0));
+	check_read(fd, pg, 0, 14);
+}
+
 /* Faulted pages are charged to the faulting task's memory cgroup. */
 static void fault_in_all(int fd, void *arg)
 {
