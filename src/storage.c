@@ -601,6 +601,13 @@ static void *scull_quantum_get(struct scull_store *st,
  * when @fresh, and its set when that leaves the set empty -- so a failed
  * write leaves the store as it found it.  @qs is the set the step found or
  * made, if any.  Caller holds the lock for writing.
+ *
+ * A fresh quantum may have been mapped meanwhile: the writer's own faults
+ * on a mapping of this store are served under the lock it holds (mmap.c),
+ * and one of its source pages may lie in the quantum it is filling.  Its
+ * copy then got at least that page's bytes, so it is not undone; but no
+ * page is freed while mapped, so the quantum's range is unmapped first
+ * all the same (private copies, which are their mappings' own, stay).
  */
 static void scull_write_undo(struct scull_store *st, struct scull_qset *qs,
 			     const struct scull_pos *p, bool fresh)
@@ -608,6 +615,10 @@ static void scull_write_undo(struct scull_store *st, struct scull_qset *qs,
 	if (!qs || qs->index != p->qs)
 		return;
 	if (fresh) {
+		if (st->mapping && atomic_read(&st->mappings))
+			unmap_mapping_range(st->mapping,
+					    (loff_t)p->qs * scull_qset_bytes(st) +
+					    p->in_qset - p->off, st->quantum, 0);
 		scull_quantum_free(st, qs->data[p->q]);
 		qs->data[p->q] = NULL;
 		qs->nr_quanta--;
