@@ -504,6 +504,55 @@ TEST(mm_calls_behave)
 	ASSERT_EQ(4, dev_quanta(0));
 }
 
+/* VmLck of this process, in kB. */
+static long vm_locked_kb(void)
+{
+	char text[4096], *p;
+
+	read_text("/proc/self/status", text, sizeof(text));
+	p = strstr(text, "\nVmLck:");
+	ASSERT_TRUE(p != NULL);
+	return strtol(p + strlen("\nVmLck:"), NULL, 10);
+}
+
+/*
+ * mlock faults every page of its range in, as for a file: a hole inside
+ * the size gets its quantum (zeroed), a page past the size fails the call
+ * with ENOMEM.  The mapping holds the driver's own pages (VM_MIXEDMAP),
+ * which are never reclaimed: the kernel does not count it as locked
+ * (VmLck, RLIMIT_MEMLOCK), as for every such mapping, and msync has
+ * nothing to write back (0, the bytes already the device's).
+ */
+TEST(mlock_faults_holes_in_and_stops_at_the_size)
+{
+	int fd = ASSERT_OK(dev_open(0, O_RDWR));
+	long locked = vm_locked_kb();
+	unsigned char *m, c = 0;
+	size_t i;
+
+	probe_init();
+	fill(fd, pg, 0, 15);
+	ASSERT_EQ(1, pwrite(fd, "", 1, 4 * pg - 1));	/* size 4 pages */
+	ASSERT_EQ(2, dev_quanta(0));
+	m = map(fd, 6 * pg, RW, MAP_SHARED, 0);
+	ASSERT_OK(mlock(m, 4 * pg));
+	ASSERT_EQ(4, dev_quanta(0));
+	for (i = pg; i < 4 * pg; i++)
+		ASSERT_EQ(0, m[i]);
+	pattern_check(m, pg, 0, 15);
+	ASSERT_EQ(locked, vm_locked_kb());
+	ASSERT_OK(munlock(m, 4 * pg));
+	ASSERT_ERRNO(mlock(m, 6 * pg), ENOMEM);
+	ASSERT_EQ(4, dev_quanta(0));
+	ASSERT_EQ(4 * pg, dev_size(0));
+	memset(m + pg, 0x16, 8);
+	ASSERT_OK(msync(m, 4 * pg, MS_SYNC));
+	check_read_as(fd, pg, 0, 0, 15);
+	ASSERT_EQ(1, pread(fd, &c, 1, pg + 7));
+	ASSERT_EQ(0x16, c);
+	ASSERT_OK(munlock(m, 6 * pg));
+}
+
 /*
  * read() into a mapping of the device being read, and write() from one,
  * holes included: no deadlock (the copies fault with the lock let go).
