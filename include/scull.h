@@ -125,9 +125,10 @@ struct scull_budget {
  *	there are any.  Raised from 0 only under @map_lock (mmap()); a copy
  *	of a mapping (fork, split, mremap) raises it from 1 or more, and
  *	munmap drops it, without a lock.
- * @writer: the task whose write() holds the lock now, copying (a fault
- *	of that task on a mapping of this store is served without the lock,
- *	which it holds already), or NULL.  Set and cleared under the lock.
+ * @writer: the task whose write() holds the lock now, copying with page
+ *	faults enabled (a fault of that task on a mapping of this store is
+ *	served without the lock, which it holds already), or NULL.  Set and
+ *	cleared under the lock.
  *
  * Sets and quanta are allocated zeroed by the first write that touches
  * them; ranges never written are holes and read as zeros.
@@ -336,7 +337,7 @@ int scull_store_set_capacity(struct scull_store *st, loff_t capacity);
 ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 			 loff_t pos);
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
-			  loff_t pos, bool nowait);
+			  loff_t pos, bool nowait, bool *faulted);
 loff_t scull_store_seek_data(struct scull_store *st, loff_t pos);
 loff_t scull_store_seek_hole(struct scull_store *st, loff_t pos);
 struct page *scull_store_page(struct scull_store *st, loff_t pos, bool alloc);
@@ -347,6 +348,7 @@ void scull_mmap_exit(void);
 int scull_mmap_attach(struct scull_store *st);
 void scull_mmap_detach(struct scull_store *st);
 int scull_mmap(struct file *filp, struct vm_area_struct *vma);
+bool scull_mmap_is_source(const struct iov_iter *from);
 
 /* fops.c: the memory devices' handlers, shared with access.c */
 extern const struct file_operations scull_fops;

@@ -47,4 +47,16 @@
 #define scull_release_fault_lock(vmf)	release_fault_lock(vmf)
 #endif
 
+/* 6.4: an iov_iter's user address is iter_iov_addr() (its iovec __iov) */
+#if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
+static inline void __user *scull_iter_addr(const struct iov_iter *i)
+{
+	if (iter_is_ubuf(i))
+		return i->ubuf + i->iov_offset;
+	return i->iov->iov_base + i->iov_offset;
+}
+#else
+#define scull_iter_addr(i)		iter_iov_addr(i)
+#endif
+
 #endif /* _SCULL_COMPAT_H */

@@ -142,17 +142,32 @@ static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 /*
  * Write at *@ppos, or at the end with @append, and leave *@ppos after the
  * last byte stored.  With @nowait, never sleep on the lock or allocate:
- * store everything or return -EAGAIN.  The copy may fault with the lock
- * held (a source stalled by userfaultfd holds it, as a regular file's
- * write holds its inode's): a fault on a mapping of this store then finds
- * the writer marked and needs no lock (mmap.c); a fault on any other
- * scull mapping never waits for a lock with mmap_lock held.
+ * store everything or return -EAGAIN.
+ *
+ * The copy from user space runs first with page faults disabled, which
+ * costs nothing when the source is there.  When it stops at a source page
+ * not present, what follows depends on where that page is:
+ *
+ * - In a mapping of a scull memory device, this one or another: its fault
+ *   takes that device's lock (mmap.c), which a writer may hold while its
+ *   own copy faults on a mapping of this device, so waiting for it here
+ *   could wait for ever.  The lock is let go, the rest of the source
+ *   faulted in, and the write goes on where it stopped (the bytes stored
+ *   so far are seen meanwhile; with @append, it goes on at the end then).
+ *   With @nowait it returns what it stored, or -EAGAIN.
+ * - Elsewhere (anonymous memory, a file, userfaultfd, a bad address): the
+ *   copy goes on with faults enabled and the lock held, as a regular
+ *   file's write holds its inode's (a source stalled by userfaultfd holds
+ *   it).  A fault there on a mapping of this store (a later vector of the
+ *   same write) finds the writer marked and needs no lock (mmap.c).
  */
 static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 			      loff_t *ppos, bool append, bool nowait)
 {
-	loff_t pos;
-	ssize_t ret;
+	ssize_t ret, done = 0;
+	loff_t pos, end = 0;
+	bool faulted;
+	size_t left;
 
 	if (nowait) {
 		if (!down_write_trylock(&st->rwsem))
@@ -160,14 +175,50 @@ static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 	} else if (down_write_killable(&st->rwsem)) {
 		return -ERESTARTSYS;
 	}
-	WRITE_ONCE(st->writer, current);
-	pos = append ? st->size : *ppos;
-	ret = scull_store_write(st, from, pos, nowait);
-	WRITE_ONCE(st->writer, NULL);
+	for (;;) {
+		pos = append ? st->size : *ppos + done;
+		faulted = false;
+		pagefault_disable();
+		ret = scull_store_write(st, from, pos, nowait, &faulted);
+		pagefault_enable();
+		if (ret > 0) {
+			done += ret;
+			pos += ret;
+			end = pos;
+		}
+		if (!faulted || fatal_signal_pending(current))
+			break;
+		if (!scull_mmap_is_source(from)) {
+			WRITE_ONCE(st->writer, current);
+			ret = scull_store_write(st, from, pos, nowait, NULL);
+			WRITE_ONCE(st->writer, NULL);
+			if (ret > 0) {
+				done += ret;
+				end = pos + ret;
+			}
+			break;
+		}
+		if (nowait) {
+			ret = -EAGAIN;
+			break;
+		}
+		up_write(&st->rwsem);
+		left = iov_iter_count(from);
+		if (fault_in_iov_iter_readable(from, left) == left) {
+			ret = -EFAULT;
+			goto out;
+		}
+		if (down_write_killable(&st->rwsem)) {
+			ret = -ERESTARTSYS;
+			goto out;
+		}
+	}
 	up_write(&st->rwsem);
-	if (ret > 0)
-		*ppos = pos + ret;
-	return ret;
+out:
+	if (!done)
+		return ret;
+	*ppos = end;
+	return done;
 }
 
 ssize_t scull_read(struct file *filp, char __user *buf, size_t count,

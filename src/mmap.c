@@ -19,13 +19,17 @@
  *
  * The store's lock is taken by faults, with mmap_lock (or the VMA's lock)
  * held, but only ever tried: when it is taken, the fault lets go of
- * mmap_lock, waits, and is retried.  read() copies with page faults
- * disabled and faults its buffer in with the lock let go (fops.c); write()
- * copies with the lock held alone, and its faults on a mapping of the same
- * device are served under it.  So neither a copy into or from a mapping of
- * the device being read or written, nor mmap_lock, deadlocks.  Two writers
- * each copying from a mapping of the other's device wait for each other,
- * killably, as two tasks taking two files' locks in opposite orders would.
+ * mmap_lock, waits, and is retried (a fault that may not be retried, from
+ * some get_user_pages() callers such as ptrace's, waits with mmap_lock
+ * held).  mmap() takes no store lock.  read() copies with page faults
+ * disabled and faults its buffer in with the lock let go (fops.c).  write()
+ * copies with page faults disabled too; when its source is a mapping of a
+ * scull device not all there it lets the lock go to fault it in, and
+ * otherwise goes on with faults enabled under the lock (a fault there on
+ * a mapping of the same device, from a later vector, is served under the
+ * lock the writer holds).  So neither a copy into or from a mapping of
+ * the device being read or written, nor two writers each copying from a
+ * mapping of the other's device, nor mmap_lock, deadlocks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -240,6 +244,42 @@ static const struct vm_operations_struct scull_vm_ops = {
 	.close	= scull_vm_close,
 	.fault	= scull_vm_fault,
 };
+
+/**
+ * scull_mmap_is_source() - whether a copy from user space stopped at a
+ *	mapping of a memory device
+ * @from: the source, advanced to its first byte not copied
+ *
+ * Looks at the page of that byte and the next (a copy may stop a few bytes
+ * short of the page that faulted).  Called by a writer that holds its
+ * store's lock: mmap_lock is taken after it, as the writer's own faults
+ * take it.
+ *
+ * Return: true when a mapping of a scull memory device (any) is there.
+ */
+bool scull_mmap_is_source(const struct iov_iter *from)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long start, end;
+	bool found = false;
+
+	if (!mm || !user_backed_iter(from) || !iov_iter_count(from))
+		return false;
+	start = (unsigned long)scull_iter_addr(from) & PAGE_MASK;
+	end = start + 2 * PAGE_SIZE;
+	if (mmap_read_lock_killable(mm))
+		return false;
+	for (vma = find_vma_intersection(mm, start, end); vma;
+	     vma = find_vma_intersection(mm, vma->vm_end, end)) {
+		if (vma->vm_ops == &scull_vm_ops) {
+			found = true;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return found;
+}
 
 /**
  * scull_mmap() - map a memory device

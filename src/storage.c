@@ -842,7 +842,7 @@ struct page *scull_store_page(struct scull_store *st, loff_t pos, bool alloc)
  */
 static noinline ssize_t scull_store_write_span(struct scull_store *st,
 					       struct iov_iter *from,
-					       loff_t pos)
+					       loff_t pos, bool *faulted)
 {
 	struct scull_qset *qs = NULL;
 	size_t done = 0, batch = 0;
@@ -871,6 +871,8 @@ static noinline ssize_t scull_store_write_span(struct scull_store *st,
 		pos += copied;
 		if (copied < chunk) {
 			err = -EFAULT;
+			if (faulted)
+				*faulted = true;
 			break;
 		}
 		if (iov_iter_count(from) && scull_copy_stop(&batch, copied))
@@ -888,6 +890,8 @@ static noinline ssize_t scull_store_write_span(struct scull_store *st,
  * @from: the bytes; its count is how many to store
  * @pos: the offset of the first byte
  * @nowait: the caller must not sleep in the allocator (IOCB_NOWAIT)
+ * @faulted: when not NULL, set to true when the copy stopped at a source
+ *	byte it could not read (left as it is otherwise)
  *
  * Allocates the quantum sets and quanta it needs, zeroed.  Stores all the
  * bytes in one call unless the size limit (or the capacity of a
@@ -903,7 +907,7 @@ static noinline ssize_t scull_store_write_span(struct scull_store *st,
  * -EFAULT, -ENOMEM or -EAGAIN.
  */
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
-			  loff_t pos, bool nowait)
+			  loff_t pos, bool nowait, bool *faulted)
 {
 	struct scull_qset *qs;
 	struct scull_pos p;
@@ -931,6 +935,8 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 		if (quantum) {
 			copied = scull_copy_from_iter(st, quantum, p.off,
 						      count, from);
+			if (copied < count && faulted)
+				*faulted = true;
 			if (!copied)
 				return -EFAULT;
 			scull_store_grow(st, pos + copied);
@@ -939,7 +945,7 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 	}
 	if (nowait && !scull_range_present(st, pos, count))
 		return -EAGAIN;
-	return scull_store_write_span(st, from, pos);
+	return scull_store_write_span(st, from, pos, faulted);
 }
 
 /**

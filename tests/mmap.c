@@ -585,6 +585,79 @@ TEST_TIMEOUT(copies_through_a_mapping_of_the_same_device, 60)
 	ASSERT_EQ(8 * pg, dev_size(0));
 }
 
+/*
+ * Two writers, each copying into one device from a mapping of the other
+ * that is not faulted in: each fault takes the other device's lock, which
+ * the other writer holds while it copies.  Neither may wait for the other
+ * (a writer lets its lock go to fault its source in): both finish, and
+ * each byte is one of the two patterns.
+ */
+#define CROSS_LEN	(4 << 20)
+#define CROSS_ROUNDS	20
+
+static void cross_writer(int to, int from)
+{
+	int fd = ASSERT_OK(dev_open(to, O_RDWR));
+	int src = ASSERT_OK(dev_open(from, O_RDONLY));
+	unsigned char *m = map(src, CROSS_LEN, PROT_READ, MAP_SHARED, 0);
+	int i;
+
+	for (i = 0; i < CROSS_ROUNDS; i++) {
+		ASSERT_OK(madvise(m, CROSS_LEN, MADV_DONTNEED));
+		ASSERT_EQ(CROSS_LEN, pwrite(fd, m, CROSS_LEN, 0));
+	}
+	_exit(0);
+}
+
+TEST_TIMEOUT(writers_copying_from_each_others_mapping, 120)
+{
+	int fd0 = ASSERT_OK(dev_open(0, O_RDWR));
+	int fd1 = ASSERT_OK(dev_open(1, O_RDWR));
+	unsigned char *buf = xmalloc(CROSS_LEN);
+	pid_t pid[2];
+	int i, left = 2, status;
+	size_t j;
+
+	fill(fd0, CROSS_LEN, 0, 16);
+	fill(fd1, CROSS_LEN, 0, 17);
+	for (i = 0; i < 2; i++) {
+		pid[i] = ASSERT_OK(fork());
+		if (!pid[i])
+			cross_writer(i, 1 - i);
+	}
+	for (j = 0; left && j < 6000; j++) {	/* 60 s */
+		for (i = 0; i < 2; i++) {
+			if (pid[i] <= 0 || waitpid(pid[i], &status, WNOHANG) != pid[i])
+				continue;
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				FAIL("writer %d failed (status %#x)", i, status);
+			pid[i] = 0;
+			left--;
+		}
+		if (left)
+			usleep(10000);
+	}
+	if (left) {
+		for (i = 0; i < 2; i++) {
+			if (pid[i] > 0) {
+				kill(pid[i], SIGKILL);
+				waitpid(pid[i], NULL, 0);
+			}
+		}
+		FAIL("%d writer(s) still copying after 60 s: waiting for each other's lock", left);
+	}
+	for (i = 0; i < 2; i++) {
+		pread_exact(i ? fd1 : fd0, buf, CROSS_LEN, 0);
+		for (j = 0; j < CROSS_LEN; j++) {
+			if (buf[j] != pattern_byte(j, 16) &&
+			    buf[j] != pattern_byte(j, 17))
+				FAIL("scull%d, byte %zu: 0x%02x, of neither pattern", i, j, buf[j]);
+		}
+		ASSERT_EQ(CROSS_LEN, dev_size(i));
+	}
+	free(buf);
+}
+
 /* An offset past 4 GiB (pgoff), on 32-bit kernels too. */
 TEST(offset_past_4g)
 {
