@@ -37,6 +37,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
+#include <linux/pagemap.h>
 #include <linux/pseudo_fs.h>
 
 #include "scull.h"
@@ -190,9 +191,15 @@ static vm_fault_t scull_fault_map(struct vm_fault *vmf, struct page *page)
 	if (IS_ERR(page))
 		return VM_FAULT_SIGBUS;
 	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
+		/*
+		 * Locked under the store's lock, until the core has mapped its
+		 * copy: a trim waits for that (scull_store_trim()), then
+		 * removes the copy with the others, as a truncate does.
+		 */
 		get_page(page);
+		lock_page(page);
 		vmf->page = page;
-		return 0;
+		return VM_FAULT_LOCKED;
 	}
 	err = vm_insert_page(vma, vmf->address, page);
 	/* -EBUSY: another thread's fault mapped it first */

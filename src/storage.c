@@ -15,6 +15,7 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -318,6 +319,40 @@ static void scull_table_free(struct scull_store *st)
 	st->table_len = 0;
 }
 
+/*
+ * A private mapping's write fault got its page from the store under the
+ * lock, locked, and the core maps its copy of it after the lock is let go
+ * (mmap.c): wait for each page's lock, so that every such copy is mapped,
+ * and the trim's second unmapping removes it.  Only a store with mappings
+ * has any; its quanta are whole pages.  Caller holds the lock for writing.
+ */
+static void scull_store_wait_copies(struct scull_store *st)
+{
+	struct scull_qset *qs;
+	unsigned int i, off;
+	struct page *page;
+	void *quantum;
+
+	list_for_each_entry(qs, &st->qsets, node) {
+		for (i = 0; qs->nr_quanta && i < st->qset; i++) {
+			quantum = qs->data[i];
+			if (!quantum)
+				continue;
+			for (off = 0; off < st->quantum; off += PAGE_SIZE) {
+				if (!st->quantum_order)
+					page = quantum;
+				else if (scull_quantum_is_virt(st, quantum))
+					page = vmalloc_to_page(quantum + off);
+				else
+					page = virt_to_page(quantum + off);
+				lock_page(page);
+				unlock_page(page);
+			}
+		}
+		cond_resched();
+	}
+}
+
 /**
  * scull_store_trim() - free every quantum and quantum set, and the table
  * @st: the store, locked for writing
@@ -337,8 +372,13 @@ void scull_store_trim(struct scull_store *st)
 	 * truncated file's: no page is freed while mapped.  Faults wait for
 	 * the lock, and find the store empty.
 	 */
-	if (st->mapping)
+	if (st->mapping) {
 		unmap_mapping_range(st->mapping, 0, 0, 1);
+		if (atomic_read(&st->mappings)) {
+			scull_store_wait_copies(st);
+			unmap_mapping_range(st->mapping, 0, 0, 1);
+		}
+	}
 	list_for_each_entry_safe(qs, tmp, &st->qsets, node) {
 		for (i = 0; qs->nr_quanta && i < st->qset; i++) {
 			if (qs->data[i]) {
