@@ -208,9 +208,9 @@ static vm_fault_t scull_fault_map(struct vm_fault *vmf, struct page *page)
 
 /*
  * The page at the fault's offset: looked up with the lock shared, and
- * allocated with it held alone when it is a hole.  A write() copying from
- * a mapping of its own device holds the lock alone already: its faults
- * are served under it.
+ * allocated with it held alone when it is a hole.  A write() copying with
+ * page faults enabled (its second pass, fops.c) from a mapping of its own
+ * device holds the lock alone already: its faults are served under it.
  */
 static vm_fault_t scull_vm_fault(struct vm_fault *vmf)
 {
