@@ -119,6 +119,8 @@ TEST(engines_job)
 /* fio's mmap engine on a fixed-capacity device, its bytes verified */
 TEST(mmap_job)
 {
+	if (scull_is_rust())
+		SKIP("the Rust twin has no mmap (yet)");
 	ASSERT_EQ(0, scull_reload("scull_capacity=16M"));
 	run_job("mmap.fio",
 		LINE("mmap-seq-write", 33554432) LINE("mmap-rand-write", 33554432));
