@@ -47,6 +47,8 @@ const char *scull_file(const char *name);
 const char *scull_ko(void);
 /* A file beside this program (ioctl32: tests/Makefile builds it there). */
 const char *test_file(const char *name);
+/* Skips the test unless the program name is installed (fio, jq). */
+void need_program(const char *name);
 
 const char *dev_path(int minor);
 int dev_open(int minor, int flags);
