@@ -25,7 +25,8 @@
 # Bench knobs: KERNEL=6.1 (default; 6.12, 7.2, i386, arm64) picks the guest
 # kernel, TESTS= a subset of the suite, QUICK=1 a short bench, ICOUNT=1
 # the bench's deterministic pass alone (ICOUNT=0 its timed pass), CHECK_ALL=
-# the rows of check-all, BOOTS= the boots of boot-loop.  See README.md.
+# the rows of check-all (CHECK_QUICK= those of them that leave out the
+# long tests), BOOTS= the boots of boot-loop.  See README.md.
 
 KERNELRELEASE	?= $(shell uname -r)
 KDIR		?= /lib/modules/$(KERNELRELEASE)/build
@@ -38,8 +39,9 @@ TESTS		?=
 QUICK		?=
 ICOUNT		?=
 CHECK_ALL	?=
+CHECK_QUICK	?=
 BOOTS		?= 20
-export KERNEL TESTS QUICK ICOUNT CHECK_ALL BOOTS
+export KERNEL TESTS QUICK ICOUNT CHECK_ALL CHECK_QUICK BOOTS
 
 # Without the kernel's headers kbuild stops deep inside with "No such file
 # or directory"; say instead what is missing and how to get it (Debian's

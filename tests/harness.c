@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 		if (t->kind == SCULL_TEST_LONG && scull_test_quick() &&
 		    !scull_named(t, npat, pat)) {
 			snprintf(scull_skip_reason, 256,
-				 "long here: SCULL_TEST_QUICK=%s (make check-debug FULL=1 runs it)",
+				 "long here: SCULL_TEST_QUICK=%s (make check runs it; on the sanitizer kernel, make check-debug FULL=1)",
 				 getenv("SCULL_TEST_QUICK"));
 			scull_report(++num, t, KSFT_SKIP, cnt);
 			continue;
