@@ -626,12 +626,27 @@ static double cycle_slope(const long long *v, int cycles, int period, int up,
  * the nodes): its workers, each some 30 kB of slab objects, come and go
  * with each load's events, and would be measured with it.
  */
+/*
+ * The sanitizer kernel (make check-debug): DEBUG_KOBJECT_RELEASE's delayed
+ * releases, KASAN's quarantine of freed objects and kmemleak's metadata
+ * move the kernel's own allocations by megabytes as they drain (seen: 8 MB
+ * down over unload_with_data_everywhere's minute, after the loads of
+ * load_unload_cycles), so the kB figures of mem_settled() are reported
+ * there, not asserted; kmemleak checks for leaks instead
+ * (debug.kmemleak_after_suite, _after_unload), and the memory cgroup's
+ * figures, which only scull's charges move, stay exact.
+ */
+static int sanitizer_kernel(void)
+{
+	return !access("/sys/kernel/debug/kmemleak", F_OK);
+}
+
 #define CYCLE_KERNEL_MAX_KB	8
 #define CYCLE_FREE_MAX_KB	32
 
 TEST_TIMEOUT(load_unload_cycles, 3000)
 {
-	int sanitizer = !access("/sys/kernel/debug/kmemleak", F_OK);
+	int sanitizer = sanitizer_kernel();
 	int cycles = sanitizer ? 100 : 3 * NR_CYCLE_PARAMS;
 	long long *kernel, *free_kb;
 	double kernel_slope, free_slope;
@@ -784,7 +799,8 @@ TEST(unload_with_data_everywhere)
 	 * the measure sees the buffers: 4 MiB, within the same 256 kB the
 	 * kernel's other allocations may move by (seen on i386: 4040 kB)
 	 */
-	ASSERT_TRUE(loaded.kernel - before.kernel >= 4 * 1024 - 256);
+	if (!sanitizer_kernel())
+		ASSERT_TRUE(loaded.kernel - before.kernel >= 4 * 1024 - 256);
 	if (use[1].kernel - use[0].kernel < 7 * DATA_LEN)
 		FAIL("the cgroup was charged %lld bytes for 7 stores of %d",
 		     use[1].kernel - use[0].kernel, DATA_LEN);
@@ -792,7 +808,7 @@ TEST(unload_with_data_everywhere)
 		FAIL("kernel memory after the unload: expected what it was before (%lld bytes), seen %lld",
 		     use[0].kernel, use[2].kernel);
 	ASSERT_EQ(0, use[2].slab - use[0].slab);
-	if (after.kernel - before.kernel > 256)
+	if (!sanitizer_kernel() && after.kernel - before.kernel > 256)
 		FAIL("the kernel's allocations after the unload: %lld kB, %lld kB more than before the load",
 		     after.kernel, after.kernel - before.kernel);
 }
