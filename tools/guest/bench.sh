@@ -352,8 +352,12 @@ memory() {
 		t=$(cg_current)
 		printf '{"device":"%s","stored":%s,"charged_before":%s,"charged_after":%s,"charged_trimmed":%s,"free_before_kb":%s,"free_after_kb":%s}\n' \
 			"$dev" "$stored" "$b" "$a" "$t" "$fb" "$fa" >>"$R/memory.jsonl"
-		# every byte charged, and given back on trim
-		[ "$((a - b))" -ge "$stored" ] && [ "$t" -le "$((b + 65536))" ] && ok=$((ok + 1))
+		# every byte charged, and given back on trim; memory.current
+		# also counts what each CPU holds charged ahead (the kernel's
+		# charge batch, 64 pages a CPU), which may stay after the trim
+		# (7.2, 1 vCPU: 262144 bytes; the suite's memory.stat checks are
+		# exact)
+		[ "$((a - b))" -ge "$stored" ] && [ "$t" -le "$((b + 64 * 4096 * ncpu))" ] && ok=$((ok + 1))
 	done
 	rmdir "$cg/bench-store" "$cg/bench-drain"
 	if [ "$ok" -eq 2 ]; then
