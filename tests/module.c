@@ -606,6 +606,21 @@ static double cycle_slope(const long long *v, int cycles, int period, int up,
 }
 
 /*
+ * The sanitizer kernel (make check-debug): DEBUG_KOBJECT_RELEASE's delayed
+ * releases, KASAN's quarantine of freed objects and kmemleak's metadata
+ * move the kernel's own allocations by megabytes as they drain (seen: 8 MB
+ * down over unload_with_data_everywhere's minute, after the loads of
+ * load_unload_cycles), so the kB figures of mem_settled() are reported
+ * there, not asserted; kmemleak checks for leaks instead
+ * (debug.kmemleak_after_suite, _after_unload), and the memory cgroup's
+ * figures, which only scull's charges move, stay exact.
+ */
+static int sanitizer_kernel(void)
+{
+	return !access("/sys/kernel/debug/kmemleak", F_OK);
+}
+
+/*
  * Load, write, read, unload, again and again, with the parameters varying:
  * device counts, geometries, limits and capacities.  Each cycle stores a
  * pattern across quanta and sets on one of its minors and reads it back.
@@ -626,21 +641,6 @@ static double cycle_slope(const long long *v, int cycles, int period, int up,
  * the nodes): its workers, each some 30 kB of slab objects, come and go
  * with each load's events, and would be measured with it.
  */
-/*
- * The sanitizer kernel (make check-debug): DEBUG_KOBJECT_RELEASE's delayed
- * releases, KASAN's quarantine of freed objects and kmemleak's metadata
- * move the kernel's own allocations by megabytes as they drain (seen: 8 MB
- * down over unload_with_data_everywhere's minute, after the loads of
- * load_unload_cycles), so the kB figures of mem_settled() are reported
- * there, not asserted; kmemleak checks for leaks instead
- * (debug.kmemleak_after_suite, _after_unload), and the memory cgroup's
- * figures, which only scull's charges move, stay exact.
- */
-static int sanitizer_kernel(void)
-{
-	return !access("/sys/kernel/debug/kmemleak", F_OK);
-}
-
 #define CYCLE_KERNEL_MAX_KB	8
 #define CYCLE_FREE_MAX_KB	32
 

@@ -53,7 +53,7 @@ mmss() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
 # run_row ROW: the row's kernel (its KVER in ROW.kinfo) and its vm.sh run,
 # all output in ROW.log, the exit status in ROW.rc
 run_row() {
-	local k=$1 info
+	local k=$1 info quick
 	date +%s >"$dir/$k.start"
 	{
 		if info=$("$SCULL_ROOT/tools/kernel.sh" "$k"); then
@@ -61,10 +61,9 @@ run_row() {
 			eval "$info"
 			rm -f "$SCULL_OUT/$KVER/module/build.log"
 		fi
-		case " ${CHECK_QUICK:-} " in
-		*" $k "*) SCULL_TEST_QUICK=1 KERNEL=$k "$SCULL_ROOT/tools/vm.sh" "$mode" ;;
-		*) KERNEL=$k "$SCULL_ROOT/tools/vm.sh" "$mode" ;;
-		esac
+		quick=${SCULL_TEST_QUICK:-}
+		case " ${CHECK_QUICK:-} " in *" $k "*) quick=1 ;; esac
+		SCULL_TEST_QUICK=$quick KERNEL=$k "$SCULL_ROOT/tools/vm.sh" "$mode"
 	} >"$dir/$k.log" 2>&1
 	echo $? >"$dir/$k.rc"
 }

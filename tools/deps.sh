@@ -94,6 +94,8 @@ export DEBIAN_FRONTEND=noninteractive
 # went wrong there, not in apt's one-line error
 aptlog=$(mktemp)
 trap 'rm -f "$aptlog"' EXIT
+# show_log WHO: the log's last lines, each marked with WHO
+show_log() { tail -n 20 "$aptlog" | sed "s/^/  $1: /" >&2; }
 # shellcheck disable=SC2086  # word splitting of the package list is wanted
 apt_install() {
 	total_mb=$(apt-get install -qq --print-uris --no-install-recommends $missing 2>/dev/null |
@@ -103,18 +105,18 @@ apt_install() {
 }
 if ! apt_install; then
 	log "apt-get install failed ($(df -Pk /var | awk 'NR == 2 { printf "%d MB", $4 / 1024 }') free on /var); its last lines:"
-	tail -n 20 "$aptlog" | sed 's/^/  apt: /' >&2
+	show_log apt
 	# a dpkg that stopped half way blocks every later install until its
 	# packages are configured (apt says so: "dpkg was interrupted")
 	if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then
 		log "dpkg stopped half way: dpkg --configure -a"
-		dpkg --configure -a >"$aptlog" 2>&1 || tail -n 20 "$aptlog" | sed 's/^/  dpkg: /' >&2
+		dpkg --configure -a >"$aptlog" 2>&1 || show_log dpkg
 	fi
 	log "running apt-get update and trying again"
 	scull_progress "apt-get update" update_progress \
 		apt-get update -q >/dev/null || true
 	apt_install || {
-		tail -n 20 "$aptlog" | sed 's/^/  apt: /' >&2
+		show_log apt
 		die_with_fix "apt-get could not install:$missing (its messages are above)" \
 			"check the network and apt's sources (/etc/apt/sources.list), then run the same make command again"
 	}
