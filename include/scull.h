@@ -27,6 +27,7 @@
 #include "uapi/scull.h"
 
 struct pid;
+struct task_struct;
 struct tty_struct;
 
 #define SCULL_NAME		"scull"
@@ -101,9 +102,10 @@ struct scull_budget {
  *	replace divisions when an offset is located
  * @quantum_shift: log2(@quantum) when @pow2
  * @qset_shift: log2(@qset) when @pow2
- * @quantum_order: a quantum of a page or more that is a power of two comes
- *	from the page allocator at this order (vmalloc() when a high order
- *	is not to be had); any other quantum is kvmalloc()ed and this is -1
+ * @quantum_order: a quantum of whole pages comes from the page allocator
+ *	as that many order-0 pages, contiguous, of a block of this order
+ *	(vmalloc() when such a block is not to be had); any other quantum
+ *	is kvmalloc()ed and this is -1
  * @default_quantum: the load-time @quantum, restored by SCULL_IOCRESET
  * @default_qset: the load-time @qset
  * @nr_quanta: quanta allocated
@@ -111,6 +113,22 @@ struct scull_budget {
  * @budget: shared with other stores, which together may hold at most its
  *	@max bytes of quanta; NULL (the default) for a store bounded by
  *	@limit alone.  Set before the first write and never changed.
+ * @mapping: the device's one address_space, which every open file of it
+ *	uses (mmap.c), so that a trim reaches every mapping; NULL for a
+ *	store that cannot be mapped.  Set before the device is visible.
+ * @map_lock: orders mmap() against geometry changes: mmap() checks that
+ *	the quantum can be mapped and counts the mapping under it, a
+ *	geometry change checks @mappings and applies under it.  A spinlock,
+ *	not @rwsem: mmap() runs with mmap_lock held for writing, and a
+ *	writer holds @rwsem while its copy faults, which takes mmap_lock.
+ * @mappings: the store's mappings (VMAs); its geometry cannot change while
+ *	there are any.  Raised from 0 only under @map_lock (mmap()); a copy
+ *	of a mapping (fork, split, mremap) raises it from 1 or more, and
+ *	munmap drops it, without a lock.
+ * @writer: the task whose write() holds the lock now, copying with page
+ *	faults enabled (a fault of that task on a mapping of this store is
+ *	served without the lock, which it holds already), or NULL.  Set and
+ *	cleared under the lock.
  *
  * Sets and quanta are allocated zeroed by the first write that touches
  * them; ranges never written are holes and read as zeros.
@@ -137,6 +155,10 @@ struct scull_store {
 	unsigned long nr_quanta;
 	unsigned long nr_qsets;
 	struct scull_budget *budget;
+	struct address_space *mapping;
+	spinlock_t map_lock;	/* mmap() against geometry changes */
+	atomic_t mappings;
+	struct task_struct *writer;
 };
 
 /**
@@ -315,9 +337,18 @@ int scull_store_set_capacity(struct scull_store *st, loff_t capacity);
 ssize_t scull_store_read(struct scull_store *st, struct iov_iter *to,
 			 loff_t pos);
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
-			  loff_t pos, bool nowait);
+			  loff_t pos, bool nowait, bool *faulted);
 loff_t scull_store_seek_data(struct scull_store *st, loff_t pos);
 loff_t scull_store_seek_hole(struct scull_store *st, loff_t pos);
+struct page *scull_store_page(struct scull_store *st, loff_t pos, bool alloc);
+
+/* mmap.c: mapping the memory devices */
+int scull_mmap_init(void);
+void scull_mmap_exit(void);
+int scull_mmap_attach(struct scull_store *st);
+void scull_mmap_detach(struct scull_store *st);
+int scull_mmap(struct file *filp, struct vm_area_struct *vma);
+bool scull_mmap_is_source(const struct iov_iter *from);
 
 /* fops.c: the memory devices' handlers, shared with access.c */
 extern const struct file_operations scull_fops;
@@ -344,6 +375,7 @@ __poll_t scull_poll(struct file *filp, struct poll_table_struct *wait);
 	.llseek		= scull_llseek,					\
 	.poll		= scull_poll,					\
 	.fsync		= noop_fsync,					\
+	.mmap		= scull_mmap,					\
 	.splice_read	= scull_splice_read,				\
 	.splice_write	= iter_file_splice_write,			\
 	.unlocked_ioctl	= scull_ioctl,					\

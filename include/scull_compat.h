@@ -8,6 +8,7 @@
 
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 
@@ -27,6 +28,35 @@
 #define scull_splice_read		generic_file_splice_read
 #else
 #define scull_splice_read		copy_splice_read
+#endif
+
+/* 6.3: a VMA's flags change through vm_flags_set() only. */
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+#define scull_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#else
+#define scull_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#endif
+
+/*
+ * 6.5: a fault may hold the VMA's lock instead of mmap_lock; the handler
+ * that returns VM_FAULT_RETRY lets go of whichever it holds.
+ */
+#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
+#define scull_release_fault_lock(vmf)	mmap_read_unlock((vmf)->vma->vm_mm)
+#else
+#define scull_release_fault_lock(vmf)	release_fault_lock(vmf)
+#endif
+
+/* 6.4: an iov_iter's user address is iter_iov_addr() (its iovec __iov) */
+#if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
+static inline void __user *scull_iter_addr(const struct iov_iter *i)
+{
+	if (iter_is_ubuf(i))
+		return i->ubuf + i->iov_offset;
+	return i->iov->iov_base + i->iov_offset;
+}
+#else
+#define scull_iter_addr(i)		iter_iov_addr(i)
 #endif
 
 #endif /* _SCULL_COMPAT_H */

@@ -353,6 +353,7 @@ static void scull_access_dev_release(struct device *device)
 	down_write(&acc->mem.store.rwsem);
 	scull_store_trim(&acc->mem.store);
 	up_write(&acc->mem.store.rwsem);
+	scull_mmap_detach(&acc->mem.store);
 	kfree(acc);
 	scull_device_released();
 }
@@ -382,6 +383,11 @@ static struct scull_access *scull_access_dev_alloc(dev_t devt,
 	init_waitqueue_head(&acc->wait);
 	scull_store_init(&acc->mem.store, scull_access_quantum, scull_access_qset,
 			 scull_access_limit, scull_access_capacity);
+	err = scull_mmap_attach(&acc->mem.store);
+	if (err) {
+		kfree(acc);
+		return ERR_PTR(err);
+	}
 	acc->mem.index = rule;
 	scull_device_init(&acc->mem.device, &acc->mem.cdev, devt,
 			  &scull_access_fops, scull_access_dev_release);

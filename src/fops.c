@@ -10,7 +10,10 @@
 
 #include <linux/fs.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "scull.h"
@@ -54,6 +57,9 @@ int scull_open_store(struct file *filp, struct scull_store *st)
 		return -EINVAL;
 
 	filp->private_data = st;
+	/* the device's own, whichever node it was opened through (mmap.c) */
+	if (st->mapping)
+		filp->f_mapping = st->mapping;
 	/* f_pos updates are atomic as for a regular file; NOWAIT is honoured */
 	filp->f_mode |= FMODE_ATOMIC_POS | FMODE_NOWAIT;
 
@@ -75,39 +81,93 @@ static int scull_open(struct inode *inode, struct file *filp)
 	return err ?: scull_open_store(filp, &dev->store);
 }
 
+/* Times a read's copy is tried whole again after faulting its buffer in. */
+#define SCULL_READ_RETRIES	3
+
 /*
  * Read at *@ppos and advance it.  With @nowait, never sleep on the lock.
  * The wait for the lock is killable, not interruptible: as for a regular
  * file, a handled signal never makes a read fail with -EINTR.
+ *
+ * A fault on a mapping of a memory device takes that device's lock
+ * (mmap.c), and a reader shares it: a read into a mapping of its own
+ * device would wait for itself (for the lock held alone, to fill a hole;
+ * or behind a writer queued after it).  So the copy runs with page faults
+ * disabled; when it stops at a page not present, the rest of the buffer
+ * is faulted in with the lock let go, and the read is made again, whole,
+ * so that it still sees one state of the device (a few times, then it
+ * keeps what it copied and goes on from there), as a regular file's write
+ * faults its source in (generic_perform_write()).
  */
 static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 			     loff_t *ppos, bool nowait)
 {
-	ssize_t ret;
+	unsigned int tries = 0;
+	ssize_t ret, done = 0;
+	size_t left;
 
-	if (nowait) {
-		if (!down_read_trylock(&st->rwsem))
-			return -EAGAIN;
-	} else if (down_read_killable(&st->rwsem)) {
-		return -ERESTARTSYS;
+	for (;;) {
+		if (nowait) {
+			if (!down_read_trylock(&st->rwsem))
+				return done ? done : -EAGAIN;
+		} else if (down_read_killable(&st->rwsem)) {
+			return done ? done : -ERESTARTSYS;
+		}
+		pagefault_disable();
+		ret = scull_store_read(st, to, *ppos);
+		pagefault_enable();
+		up_read(&st->rwsem);
+		if (!ret || (ret < 0 && ret != -EFAULT))
+			break;
+		left = iov_iter_count(to);
+		if (!left || !user_backed_iter(to) ||
+		    fatal_signal_pending(current) ||
+		    fault_in_iov_iter_writeable(to, left) == left)
+			break;
+		if (ret > 0 && ++tries > SCULL_READ_RETRIES) {
+			*ppos += ret;
+			done += ret;
+			tries = 0;
+		} else if (ret > 0) {
+			iov_iter_revert(to, ret);
+		}
 	}
-	ret = scull_store_read(st, to, *ppos);
-	up_read(&st->rwsem);
-	if (ret > 0)
+	if (ret > 0) {
 		*ppos += ret;
-	return ret;
+		done += ret;
+	}
+	return done ? done : ret;
 }
 
 /*
  * Write at *@ppos, or at the end with @append, and leave *@ppos after the
  * last byte stored.  With @nowait, never sleep on the lock or allocate:
  * store everything or return -EAGAIN.
+ *
+ * The copy from user space runs first with page faults disabled, which
+ * costs nothing when the source is there.  When it stops at a source page
+ * not present, what follows depends on where that page is:
+ *
+ * - In a mapping of a scull memory device, this one or another: its fault
+ *   takes that device's lock (mmap.c), which a writer may hold while its
+ *   own copy faults on a mapping of this device, so waiting for it here
+ *   could wait for ever.  The lock is let go, the rest of the source
+ *   faulted in, and the write goes on where it stopped (the bytes stored
+ *   so far are seen meanwhile; with @append, it goes on at the end then).
+ *   With @nowait it returns what it stored, or -EAGAIN.
+ * - Elsewhere (anonymous memory, a file, userfaultfd, a bad address): the
+ *   copy goes on with faults enabled and the lock held, as a regular
+ *   file's write holds its inode's (a source stalled by userfaultfd holds
+ *   it).  A fault there on a mapping of this store (a later vector of the
+ *   same write) finds the writer marked and needs no lock (mmap.c).
  */
 static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 			      loff_t *ppos, bool append, bool nowait)
 {
-	loff_t pos;
-	ssize_t ret;
+	ssize_t ret, done = 0;
+	loff_t pos, end = 0;
+	bool faulted;
+	size_t left;
 
 	if (nowait) {
 		if (!down_write_trylock(&st->rwsem))
@@ -115,12 +175,50 @@ static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 	} else if (down_write_killable(&st->rwsem)) {
 		return -ERESTARTSYS;
 	}
-	pos = append ? st->size : *ppos;
-	ret = scull_store_write(st, from, pos, nowait);
+	for (;;) {
+		pos = append ? st->size : *ppos + done;
+		faulted = false;
+		pagefault_disable();
+		ret = scull_store_write(st, from, pos, nowait, &faulted);
+		pagefault_enable();
+		if (ret > 0) {
+			done += ret;
+			pos += ret;
+			end = pos;
+		}
+		if (!faulted || fatal_signal_pending(current))
+			break;
+		if (!scull_mmap_is_source(from)) {
+			WRITE_ONCE(st->writer, current);
+			ret = scull_store_write(st, from, pos, nowait, NULL);
+			WRITE_ONCE(st->writer, NULL);
+			if (ret > 0) {
+				done += ret;
+				end = pos + ret;
+			}
+			break;
+		}
+		if (nowait) {
+			ret = -EAGAIN;
+			break;
+		}
+		up_write(&st->rwsem);
+		left = iov_iter_count(from);
+		if (fault_in_iov_iter_readable(from, left) == left) {
+			ret = -EFAULT;
+			goto out;
+		}
+		if (down_write_killable(&st->rwsem)) {
+			ret = -ERESTARTSYS;
+			goto out;
+		}
+	}
 	up_write(&st->rwsem);
-	if (ret > 0)
-		*ppos = pos + ret;
-	return ret;
+out:
+	if (!done)
+		return ret;
+	*ppos = end;
+	return done;
 }
 
 ssize_t scull_read(struct file *filp, char __user *buf, size_t count,

@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/fs.h>
+#include <linux/pagemap.h>
 #include <linux/uaccess.h>
 
 #include "scull.h"
@@ -25,14 +26,19 @@ enum scull_field {
  * argument of a "tell"; out-of-range values fail the geometry check).
  * Returns the value it replaced, or a negative errno.  When @old is not
  * NULL the replaced value is also written there; if that faults, the change
- * is undone, so a failed call changes nothing.
+ * is undone, so a failed call changes nothing.  The write to @old runs with
+ * page faults disabled, as the copies of read() and write() do (a fault on
+ * a scull mapping takes a store's lock), and is tried again once the
+ * lock is let go and @old faulted in.
  */
 static long scull_field_set(struct scull_store *st, enum scull_field field,
 			    unsigned long val, int __user *old)
 {
 	unsigned int quantum, qset, prev;
+	int fault;
 	long ret;
 
+again:
 	if (down_write_killable(&st->rwsem))
 		return -ERESTARTSYS;
 	quantum = st->quantum;
@@ -44,11 +50,21 @@ static long scull_field_set(struct scull_store *st, enum scull_field field,
 		prev = qset;
 		ret = scull_store_set_geometry(st, quantum, val);
 	}
-	if (!ret && old && put_user(prev, old)) {
-		scull_store_set_geometry(st, quantum, qset);
-		ret = -EFAULT;
+	fault = 0;
+	if (!ret && old) {
+		pagefault_disable();
+		fault = put_user(prev, old);
+		pagefault_enable();
+		if (fault)
+			scull_store_set_geometry(st, quantum, qset);
 	}
 	up_write(&st->rwsem);
+	if (fault) {
+		if (fault_in_safe_writeable((const char __user *)old,
+					    sizeof(*old)))
+			return -EFAULT;
+		goto again;
+	}
 	return ret ? ret : prev;
 }
 

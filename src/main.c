@@ -333,6 +333,7 @@ static void scull_dev_release(struct device *device)
 	down_write(&dev->store.rwsem);
 	scull_store_trim(&dev->store);
 	up_write(&dev->store.rwsem);
+	scull_mmap_detach(&dev->store);
 	kfree(dev);
 	scull_device_released();
 }
@@ -349,6 +350,11 @@ static struct scull_dev * __init scull_dev_alloc(unsigned int index)
 	dev->index = index;
 	scull_store_init(&dev->store, scull_quantum, scull_qset,
 			 scull_size_limit, scull_capacity);
+	err = scull_mmap_attach(&dev->store);
+	if (err) {
+		kfree(dev);
+		return ERR_PTR(err);
+	}
 	scull_device_init(&dev->device, &dev->cdev, scull_devt + index,
 			  &scull_fops, scull_dev_release);
 	dev->device.groups = scull_dev_groups;
@@ -437,11 +443,14 @@ static int __init scull_init(void)
 		err = PTR_ERR(scull_class);
 		goto out_unregister_region;
 	}
+	err = scull_mmap_init();
+	if (err)
+		goto out_destroy_class;
 	scull_devices = kcalloc(scull_nr_devs, sizeof(*scull_devices),
 				GFP_KERNEL);
 	if (!scull_devices) {
 		err = -ENOMEM;
-		goto out_destroy_class;
+		goto out_mmap_exit;
 	}
 	for (i = 0; i < scull_nr_devs; i++) {
 		dev = scull_dev_alloc(i);
@@ -494,6 +503,8 @@ out_put_pipes:
 out_put_devs:
 	scull_devs_put();
 	scull_wait_releases();
+out_mmap_exit:
+	scull_mmap_exit();
 out_destroy_class:
 	class_destroy(scull_class);
 out_unregister_region:
@@ -512,6 +523,7 @@ static void __exit scull_exit(void)
 	scull_pipes_put();
 	scull_devs_put();
 	scull_wait_releases();
+	scull_mmap_exit();
 	class_destroy(scull_class);
 	unregister_chrdev_region(scull_devt, scull_nr_minors());
 }

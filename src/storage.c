@@ -15,6 +15,7 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -128,7 +129,7 @@ static void scull_geometry_apply(struct scull_store *st, unsigned int quantum,
 	st->pow2 = is_power_of_2(quantum) && is_power_of_2(qset);
 	st->quantum_shift = ilog2(quantum);
 	st->qset_shift = ilog2(qset);
-	if (quantum >= PAGE_SIZE && is_power_of_2(quantum))
+	if (IS_ALIGNED(quantum, PAGE_SIZE))
 		st->quantum_order = get_order(quantum);
 	else
 		st->quantum_order = -1;
@@ -161,6 +162,10 @@ void scull_store_init(struct scull_store *st, unsigned int quantum,
 	st->nr_quanta = 0;
 	st->nr_qsets = 0;
 	st->budget = NULL;
+	st->mapping = NULL;
+	spin_lock_init(&st->map_lock);
+	atomic_set(&st->mappings, 0);
+	st->writer = NULL;
 }
 
 /*
@@ -191,26 +196,28 @@ static void scull_budget_uncharge(struct scull_budget *budget, u64 bytes)
  * of its memory for good (lowmem), and the default four devices of 256 MiB
  * would fill that and start the OOM killer with highmem still free.  So a
  * page quantum is its struct page, mapped for each copy (kmap_local_page(),
- * which is page_address() where there is no highmem).  A larger power of
- * two is one compound page when memory is not too fragmented for it,
- * otherwise vmalloc() memory, which needs no contiguous pages; either is
- * its address.  The caller holds the lock for writing, so the geometry
- * cannot change under it.
+ * which is page_address() where there is no highmem).  A larger quantum of
+ * whole pages is contiguous pages when memory is not too fragmented for
+ * them, otherwise vmalloc() memory, which needs none; either is its
+ * address.  Either way each page of it is an order-0 page with a count of
+ * its own (alloc_pages_exact() splits the block), so a mapping (mmap.c)
+ * can hold a reference to one page of a quantum.  The caller holds the
+ * lock for writing, so the geometry cannot change under it.
  */
 static void *scull_quantum_alloc(const struct scull_store *st)
 {
 	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
-	struct page *page;
+	void *quantum;
 
 	if (st->quantum_order < 0)
 		return kvzalloc(st->quantum, gfp);
 	if (!st->quantum_order)
 		return alloc_page(gfp | __GFP_HIGHMEM);
 	/* try lightly for contiguous pages, as kvmalloc() does */
-	page = alloc_pages(gfp | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY,
-			   st->quantum_order);
-	if (page)
-		return page_address(page);
+	quantum = alloc_pages_exact(st->quantum,
+				    gfp | __GFP_NOWARN | __GFP_NORETRY);
+	if (quantum)
+		return quantum;
 	return __vmalloc(st->quantum, gfp);
 }
 
@@ -236,7 +243,7 @@ static void scull_quantum_free(const struct scull_store *st, void *quantum)
 	else if (scull_quantum_is_virt(st, quantum))
 		kvfree(quantum);
 	else
-		__free_pages(virt_to_page(quantum), st->quantum_order);
+		free_pages_exact(quantum, st->quantum);
 }
 
 /*
@@ -312,6 +319,40 @@ static void scull_table_free(struct scull_store *st)
 	st->table_len = 0;
 }
 
+/*
+ * A private mapping's write fault got its page from the store under the
+ * lock, locked, and the core maps its copy of it after the lock is let go
+ * (mmap.c): wait for each page's lock, so that every such copy is mapped,
+ * and the trim's second unmapping removes it.  Only a store with mappings
+ * has any; its quanta are whole pages.  Caller holds the lock for writing.
+ */
+static void scull_store_wait_copies(struct scull_store *st)
+{
+	struct scull_qset *qs;
+	unsigned int i, off;
+	struct page *page;
+	void *quantum;
+
+	list_for_each_entry(qs, &st->qsets, node) {
+		for (i = 0; qs->nr_quanta && i < st->qset; i++) {
+			quantum = qs->data[i];
+			if (!quantum)
+				continue;
+			for (off = 0; off < st->quantum; off += PAGE_SIZE) {
+				if (!st->quantum_order)
+					page = quantum;
+				else if (scull_quantum_is_virt(st, quantum))
+					page = vmalloc_to_page(quantum + off);
+				else
+					page = virt_to_page(quantum + off);
+				lock_page(page);
+				unlock_page(page);
+			}
+		}
+		cond_resched();
+	}
+}
+
 /**
  * scull_store_trim() - free every quantum and quantum set, and the table
  * @st: the store, locked for writing
@@ -326,6 +367,18 @@ void scull_store_trim(struct scull_store *st)
 
 	lockdep_assert_held_write(&st->rwsem);
 
+	/*
+	 * Every mapping's view goes first, private copies too, as a
+	 * truncated file's: no page is freed while mapped.  Faults wait for
+	 * the lock, and find the store empty.
+	 */
+	if (st->mapping) {
+		unmap_mapping_range(st->mapping, 0, 0, 1);
+		if (atomic_read(&st->mappings)) {
+			scull_store_wait_copies(st);
+			unmap_mapping_range(st->mapping, 0, 0, 1);
+		}
+	}
 	list_for_each_entry_safe(qs, tmp, &st->qsets, node) {
 		for (i = 0; qs->nr_quanta && i < st->qset; i++) {
 			if (qs->data[i]) {
@@ -374,19 +427,27 @@ loff_t scull_store_size(struct scull_store *st)
  *
  * Return: 0, -EINVAL for a geometry out of bounds (or one that cannot
  * index the size limit), or -EBUSY when the store holds data (a new
- * geometry would misplace every stored byte).
+ * geometry would misplace every stored byte) or is mapped.
  */
 int scull_store_set_geometry(struct scull_store *st, unsigned long quantum,
 			     unsigned long qset)
 {
+	int err = 0;
+
 	lockdep_assert_held_write(&st->rwsem);
 
 	if (scull_geometry_check(quantum, qset, st->limit))
 		return -EINVAL;
 	if (st->nr_quanta)
 		return -EBUSY;
-	scull_geometry_apply(st, quantum, qset);
-	return 0;
+	/* an mmap() between the check and the change would map the old one */
+	spin_lock(&st->map_lock);
+	if (atomic_read(&st->mappings))
+		err = -EBUSY;
+	else
+		scull_geometry_apply(st, quantum, qset);
+	spin_unlock(&st->map_lock);
+	return err;
 }
 
 /**
@@ -580,6 +641,13 @@ static void *scull_quantum_get(struct scull_store *st,
  * when @fresh, and its set when that leaves the set empty -- so a failed
  * write leaves the store as it found it.  @qs is the set the step found or
  * made, if any.  Caller holds the lock for writing.
+ *
+ * A fresh quantum may have been mapped meanwhile: the writer's own faults
+ * on a mapping of this store are served under the lock it holds (mmap.c),
+ * and one of its source pages may lie in the quantum it is filling.  Its
+ * copy then got at least that page's bytes, so it is not undone; but no
+ * page is freed while mapped, so the quantum's range is unmapped first
+ * all the same (private copies, which are their mappings' own, stay).
  */
 static void scull_write_undo(struct scull_store *st, struct scull_qset *qs,
 			     const struct scull_pos *p, bool fresh)
@@ -587,6 +655,10 @@ static void scull_write_undo(struct scull_store *st, struct scull_qset *qs,
 	if (!qs || qs->index != p->qs)
 		return;
 	if (fresh) {
+		if (st->mapping && atomic_read(&st->mappings))
+			unmap_mapping_range(st->mapping,
+					    (loff_t)p->qs * scull_qset_bytes(st) +
+					    p->in_qset - p->off, st->quantum, 0);
 		scull_quantum_free(st, qs->data[p->q]);
 		qs->data[p->q] = NULL;
 		qs->nr_quanta--;
@@ -755,6 +827,54 @@ static void scull_store_grow(struct scull_store *st, loff_t end)
 	}
 }
 
+/**
+ * scull_store_page() - the page that holds byte @pos, for a mapping
+ * @st: the store, locked for writing with @alloc, for reading at least
+ *	without; its quantum is a whole number of pages
+ * @pos: the offset, page aligned
+ * @alloc: allocate the quantum (zeroed) when it is a hole, as a write
+ *	would; the end of the data then covers the page
+ *
+ * Mappings never grow the store: a page at or past the size (or at a
+ * negative @pos) is refused.
+ *
+ * Return: the page, on which the caller takes a reference before it lets
+ * go of the lock; NULL for a hole without @alloc; ERR_PTR(-EFAULT) at or
+ * past the size, -ENOSPC when the budget has no room for the quantum,
+ * -ENOMEM.
+ */
+struct page *scull_store_page(struct scull_store *st, loff_t pos, bool alloc)
+{
+	struct scull_qset *qs = NULL;
+	struct scull_pos p;
+	void *quantum;
+	bool fresh;
+
+	lockdep_assert_held(&st->rwsem);
+
+	if (pos < 0 || pos >= st->size)
+		return ERR_PTR(-EFAULT);
+	scull_pos_decode(st, pos, &p);
+	if (alloc) {
+		quantum = scull_quantum_get(st, &qs, &p, &fresh);
+		if (IS_ERR(quantum)) {
+			scull_write_undo(st, qs, &p, false);
+			return quantum;
+		}
+		scull_store_grow(st, min_t(loff_t, pos + PAGE_SIZE, st->size));
+	} else {
+		qs = scull_qset_lookup(st, p.qs);
+		quantum = qs ? qs->data[p.q] : NULL;
+		if (!quantum)
+			return NULL;
+	}
+	if (!st->quantum_order)
+		return quantum;
+	if (scull_quantum_is_virt(st, quantum))
+		return vmalloc_to_page(quantum + p.off);
+	return virt_to_page(quantum + p.off);
+}
+
 /*
  * The general write: the bytes of @from from @pos, across quanta and sets,
  * allocating what is missing, pausing as the read does.  Out of line, as the
@@ -762,7 +882,7 @@ static void scull_store_grow(struct scull_store *st, loff_t end)
  */
 static noinline ssize_t scull_store_write_span(struct scull_store *st,
 					       struct iov_iter *from,
-					       loff_t pos)
+					       loff_t pos, bool *faulted)
 {
 	struct scull_qset *qs = NULL;
 	size_t done = 0, batch = 0;
@@ -791,6 +911,8 @@ static noinline ssize_t scull_store_write_span(struct scull_store *st,
 		pos += copied;
 		if (copied < chunk) {
 			err = -EFAULT;
+			if (faulted)
+				*faulted = true;
 			break;
 		}
 		if (iov_iter_count(from) && scull_copy_stop(&batch, copied))
@@ -808,6 +930,8 @@ static noinline ssize_t scull_store_write_span(struct scull_store *st,
  * @from: the bytes; its count is how many to store
  * @pos: the offset of the first byte
  * @nowait: the caller must not sleep in the allocator (IOCB_NOWAIT)
+ * @faulted: when not NULL, set to true when the copy stopped at a source
+ *	byte it could not read (left as it is otherwise)
  *
  * Allocates the quantum sets and quanta it needs, zeroed.  Stores all the
  * bytes in one call unless the size limit (or the capacity of a
@@ -823,7 +947,7 @@ static noinline ssize_t scull_store_write_span(struct scull_store *st,
  * -EFAULT, -ENOMEM or -EAGAIN.
  */
 ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
-			  loff_t pos, bool nowait)
+			  loff_t pos, bool nowait, bool *faulted)
 {
 	struct scull_qset *qs;
 	struct scull_pos p;
@@ -851,6 +975,8 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 		if (quantum) {
 			copied = scull_copy_from_iter(st, quantum, p.off,
 						      count, from);
+			if (copied < count && faulted)
+				*faulted = true;
 			if (!copied)
 				return -EFAULT;
 			scull_store_grow(st, pos + copied);
@@ -859,7 +985,7 @@ ssize_t scull_store_write(struct scull_store *st, struct iov_iter *from,
 	}
 	if (nowait && !scull_range_present(st, pos, count))
 		return -EAGAIN;
-	return scull_store_write_span(st, from, pos);
+	return scull_store_write_span(st, from, pos, faulted);
 }
 
 /**

@@ -43,7 +43,7 @@ static ssize_t store_write(struct scull_store *st, const void *buf,
 
 	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, len);
 	down_write(&st->rwsem);
-	ret = scull_store_write(st, &from, pos, false);
+	ret = scull_store_write(st, &from, pos, false, NULL);
 	up_write(&st->rwsem);
 	return ret;
 }

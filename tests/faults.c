@@ -21,6 +21,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -525,6 +527,79 @@ TEST_TIMEOUT(trim_by_open, 600)
 	proc_matches(NULL);
 	t.points = k - 1;
 	table_row("trim (open O_TRUNC) of 2 sets, 5 quanta", &t, "");
+}
+
+/* --- a fault through a mapping ------------------------------------ */
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jmp, sig);
+}
+
+/*
+ * A fault on a hole inside the size allocates its quantum (src/mmap.c):
+ * each allocation of it failed in turn, the access gets SIGBUS -- never
+ * VM_FAULT_OOM, which would only have the fault retried, with "VM_FAULT_OOM
+ * leaked out" in the log -- and the store is unchanged (the set kept, no
+ * quantum added); the next access allocates the quantum.
+ */
+TEST_TIMEOUT(mmap_fault_on_a_hole, 600)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	struct tally t = { 0 };
+	volatile unsigned char *m, c;
+	unsigned int k;
+	int fd, sig, hit;
+
+	if (sysconf(_SC_PAGESIZE) != SCULL_QUANTUM)
+		SKIP("a quantum of one page is what this test maps");
+	ASSERT_OK(sigaction(SIGBUS, &sa, NULL));
+	/* MCL_FUTURE would fault the whole mapping in at mmap() */
+	ASSERT_OK(munlockall());
+	for (k = 1;; k++) {
+		struct model mod;
+
+		model_init(&mod, SCULL_QUANTUM, SCULL_QSET);
+		fd = empty_device(SCULL_QUANTUM, SCULL_QSET);
+		store(fd, &mod, 0, 1, 13);
+		store(fd, &mod, 2 * SCULL_QUANTUM, 1, 14);
+		m = mmap(NULL, 3 * SCULL_QUANTUM, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_TRUE(m != MAP_FAILED);
+		/* its page table in place: the fault below allocates a quantum only */
+		ASSERT_EQ(model_byte(&mod, 0), m[0]);
+
+		c = 1;
+		fail_nth_arm(k);
+		sig = sigsetjmp(bus_jmp, 1);
+		if (!sig)
+			c = m[SCULL_QUANTUM];
+		hit = fail_nth_disarm();
+
+		if (sig && (!hit || sig != SIGBUS))
+			FAIL("k=%u: the fault on the hole got signal %d%s", k, sig,
+			     hit ? ", expected SIGBUS (7)" : " with no failure injected");
+		if (sig) {
+			store_matches(fd, &mod);
+			t.enomem++;
+			c = m[SCULL_QUANTUM];
+		}
+		ASSERT_EQ(0, c);
+		ASSERT_EQ(3, dev_quanta(0));
+		ASSERT_OK(munmap((void *)m, 3 * SCULL_QUANTUM));
+		close(fd);
+		if (!hit)
+			break;
+		if (!sig)
+			t.absorbed++;
+	}
+	t.points = k - 1;
+	if (!t.enomem)
+		FAIL("no injected failure gave SIGBUS (%u points, %u absorbed)",
+		     t.points, t.absorbed);
+	close(empty_device(SCULL_QUANTUM, SCULL_QSET));
+	table_row("fault on a hole of a mapping", &t, " (each ENOMEM a SIGBUS)");
 }
 
 /* --- geometry ioctls ------------------------------------------------ */

@@ -116,6 +116,17 @@ TEST(engines_job)
 		LINE("io_uring-qd32", 33554432));
 }
 
+/* fio's mmap engine on a fixed-capacity device, its bytes verified */
+TEST(mmap_job)
+{
+	if (scull_is_rust())
+		SKIP("the Rust twin has no mmap (yet)");
+	ASSERT_EQ(0, scull_reload("scull_capacity=16M"));
+	run_job("mmap.fio",
+		LINE("mmap-seq-write", 33554432) LINE("mmap-rand-write", 33554432));
+	ASSERT_EQ(16 * M, dev_size(0));
+}
+
 /* a writer and a reader at once through scullpipe0; nothing left in it */
 TEST(pipe_job)
 {
