@@ -90,20 +90,35 @@ int scull_test_quick(void)
 	return quick && *quick && strcmp(quick, "0");
 }
 
+/* Whether "prog" or "prog.name" matches the fnmatch() pattern. */
+static int scull_matches(const char *pat, const char *full)
+{
+	return !fnmatch(pat, scull_prog, 0) || !fnmatch(pat, full, 0);
+}
+
+/*
+ * Selected: named by a pattern, or by none when every pattern is an
+ * exclusion ("!pattern"); never when an exclusion matches.
+ */
 static int scull_selected(const struct scull_test *t, int npat, char **pat)
 {
+	int i, includes = 0;
 	char full[256];
-	int i;
 
 	if (t->kind == SCULL_TEST_MANUAL)
 		return scull_named(t, npat, pat);
 	snprintf(full, sizeof(full), "%s.%s", scull_prog, t->name);
-	if (!npat)
-		return 1;
 	for (i = 0; i < npat; i++)
-		if (!fnmatch(pat[i], scull_prog, 0) || !fnmatch(pat[i], full, 0))
+		if (pat[i][0] == '!' && scull_matches(pat[i] + 1, full))
+			return 0;
+	for (i = 0; i < npat; i++) {
+		if (pat[i][0] == '!')
+			continue;
+		includes = 1;
+		if (scull_matches(pat[i], full))
 			return 1;
-	return 0;
+	}
+	return !includes;
 }
 
 static double scull_now(void)

@@ -12,7 +12,9 @@
  *
  *   prog --list [PATTERN...]    names of the tests that would run
  *   prog [PATTERN...]           run them; PATTERN is an fnmatch() pattern
- *                               matched against "prog" and "prog.name"
+ *                               matched against "prog" and "prog.name";
+ *                               "!PATTERN" leaves out what it matches (alone,
+ *                               exclusions leave every other test selected)
  *
  * Output is kselftest's TAP:
  *

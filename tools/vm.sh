@@ -25,7 +25,7 @@
 # 6.12, 7.2, i386, arm64; or debug, the sanitizer kernel), IMPL (c, the
 # default, or rust: the guest loads the Rust twin scull_rs.ko, built by
 # tools/build-rust.sh, in place of scull.ko; KERNEL=7.2 only), TESTS (fnmatch
-# patterns, default all), TIMEOUT (seconds for the whole guest), QUICK=1
+# patterns, default all; "!pattern" leaves out what it matches), TIMEOUT (seconds for the whole guest), QUICK=1
 # (a short bench), SCULL_ACCEL (kvm or tcg; default kvm when it works
 # here, else tcg), SCULL_CPU (the TCG guest CPU model), SCULL_TCG_THREAD
 # (multi or single), SCULL_QEMU (another QEMU binary), SCULL_CMDLINE
@@ -45,6 +45,14 @@ set -euo pipefail
 mode=${1:?usage: vm.sh check|demo|shell|bench|profile|soak|callcost|boot}
 KERNEL=${KERNEL:-6.1}
 TESTS=${TESTS:-}
+# the patterns of TESTS that name tests; "!pattern" ones leave tests out,
+# and TESTS of those alone is the whole suite less them
+tests_named=
+set -f
+for p in $TESTS; do
+	case $p in !*) ;; *) tests_named="$tests_named $p" ;; esac
+done
+set +f
 QUICK=${QUICK:-}
 IMPL=${IMPL:-c}
 case "$IMPL" in
@@ -89,7 +97,7 @@ if [ "$KERNEL" = debug ]; then
 	cmdline="$cmdline panic_on_warn=1 oops=panic kasan.fault=panic"
 	# four hours with FULL=1, or for tests named in TESTS (a long one
 	# named runs whatever SCULL_TEST_QUICK says)
-	[ "$mode" != check ] || timeout_s=${TIMEOUT:-$([ "${FULL:-0}" != 0 ] || [ -n "${TESTS:-}" ] && echo 14400 || echo 5400)}
+	[ "$mode" != check ] || timeout_s=${TIMEOUT:-$([ "${FULL:-0}" != 0 ] || [ -n "$tests_named" ] && echo 14400 || echo 5400)}
 	[ "$mem" -ge 4096 ] || mem=4096
 	SCULL_TEST_SCALE=${SCULL_TEST_SCALE:-5}
 	# the tests that take minutes here (TEST_LONG) report SKIP unless
@@ -290,7 +298,7 @@ qemu_cmd() {
 # newcomer meets first (tools/newcomer-test.sh), counted with the guest's
 # results by tools/collect.sh.  They boot no guest: no lock.
 host_tap=
-if [ "$mode" = check ] && [ -z "$TESTS" ]; then
+if [ "$mode" = check ] && [ -z "$tests_named" ]; then
 	host_tap=$run/host.tap
 	log "checking the friendly failures on the host (tools/newcomer-test.sh)"
 	"$SCULL_ROOT/tools/newcomer-test.sh" >"$host_tap" 2>&1 || true

@@ -47,22 +47,27 @@ fi
 # shellcheck source=tools/guest/kmemleak.sh
 . guest/kmemleak.sh
 kmemleak=$(kmemleak_present && echo 2 || echo 0)
+# TESTS selects kunit as the programs select a test: named by a pattern,
+# or by none when every pattern is an exclusion ("!pattern"), never when
+# an exclusion matches it
+name=kunit includes=0 included=0 excluded=0
+for p in $TESTS; do
+	# shellcheck disable=SC2254  # a pattern, as the programs match it
+	case $p in
+	!*) case $name in ${p#!}) excluded=1 ;; esac ;;
+	*) includes=1 && case $name in $p) included=1 ;; esac ;;
+	esac
+done
 kunit=0
-if [ -f scull_kunit.ko ]; then
+if [ -f scull_kunit.ko ] && [ "$excluded" -eq 0 ] &&
+	{ [ "$includes" -eq 0 ] || [ "$included" -eq 1 ]; }; then
 	kunit=1
-	if [ -n "$TESTS" ]; then
-		kunit=0
-		name=kunit
-		for p in $TESTS; do
-			# shellcheck disable=SC2254  # a pattern, as the programs match it
-			case $name in $p) kunit=1 ;; esac
-		done
-	fi
 fi
 # make demo's session (tools/guest/demo.sh), run to its end, its output
-# shown only when it fails; not with TESTS= (a subset)
+# shown only when it fails; not when TESTS names a subset (exclusions
+# alone leave it in)
 demo=1
-[ -z "$TESTS" ] || demo=0
+[ "$includes" -eq 0 ] || demo=0
 # shellcheck disable=SC2086  # lists of names
 ktap_set_plan $(($(set -- $selected $broken && echo $#) + 2 + kmemleak + kunit + demo))
 for prog in $broken; do
