@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -347,17 +348,21 @@ TEST(trimming_open_waiting_for_lock_is_killable)
 }
 
 /*
- * A reader stalled on its own destination's middle page holds the lock for
- * reading: other readers go through.  A signal that arrives meanwhile
- * does not cut the copy short: once the page is there the read returns
- * all three quanta.  (A copy to user space waiting on userfaultfd ends
- * early only for a fatal signal: the fault is retried until the page
- * arrives.)
+ * A reader stalled on its own destination's middle page holds no lock: the
+ * copy runs with page faults disabled, and a read lets go of the lock to
+ * fault its buffer in (a fault may need the store itself, when the buffer
+ * is a scull mapping).  So another reader, and a writer that only tries
+ * the lock (RWF_NOWAIT), go through meanwhile.  A signal that arrives
+ * meanwhile does not cut the copy short: once the page is there the read
+ * returns all three quanta.  (A copy to user space waiting on userfaultfd
+ * ends early only for a fatal signal: the fault is retried until the page
+ * arrives.)  That readers share the lock is shown by a walk, below.
  */
-TEST(readers_share_the_lock_and_a_signal_does_not_shorten_a_read)
+TEST(a_stalled_read_holds_no_lock_and_a_signal_does_not_shorten_it)
 {
 	unsigned char data[SPAN], back[SPAN];
 	struct reader_arg r = { 0 };
+	struct iovec iov = { data, SPAN };
 	struct stall s;
 	pthread_t rt;
 	int fd;
@@ -370,10 +375,16 @@ TEST(readers_share_the_lock_and_a_signal_does_not_shorten_a_read)
 	r.buf = s.buf;
 	r.len = SPAN;
 	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_reader, &r));
-	stall_wait(&s);		/* the reader holds the lock for reading */
-	/* another reader is not held up */
+	stall_wait(&s);		/* the reader waits for its page */
+	/* another reader is not held up, nor a writer that only tries (the
+	 * Rust twin, which has no mmap, copies under the lock: EAGAIN)
+	 */
 	pread_exact(fd, back, sizeof(back), 0);
 	ASSERT_MEM_EQ(data, back, sizeof(back));
+	if (scull_is_rust())
+		ASSERT_ERRNO(pwritev2(fd, &iov, 1, 0, RWF_NOWAIT), EAGAIN);
+	else
+		ASSERT_EQ(SPAN, pwritev2(fd, &iov, 1, 0, RWF_NOWAIT));
 	ASSERT_EQ(0, pthread_kill(rt, SIGUSR1));
 	stall_release(&s);
 	ASSERT_EQ(0, pthread_join(rt, NULL));
@@ -679,6 +690,98 @@ TEST_TIMEOUT(sigkill_ends_a_long_walk, 300)
 	/* the store is as it was: the NOWAIT writes stored nothing */
 	ASSERT_EQ(n, lseek(fd, 0, SEEK_HOLE));
 	ASSERT_EQ(n, dev_quanta(1));
+	close(fd);
+	free(buf);
+}
+
+/*
+ * Readers share the lock.  A child runs SEEK_HOLE over and over on a dense
+ * store (as above, grown until one walk takes SHARE_WALK_S), each walk
+ * under the lock for reading, and counts its walks in shared memory.
+ * Meanwhile: an RWF_NOWAIT write, which only tries the lock, then an
+ * RWF_NOWAIT read, which only tries it for reading, then the write again.
+ * When both writes say EAGAIN and no walk ended in between, one walk held
+ * the lock throughout, and the read must have gone through beside it, with
+ * the stored byte.  Several such tries must be seen.
+ */
+#define SHARE_WALK_S	0.005
+#define SHARE_TRIES	2000
+#define SHARE_SEEN	5
+
+TEST(readers_share_the_lock_with_a_walk)
+{
+	char *buf = xmalloc(WALK_MAX_SETS + 1), c = 0;
+	struct iovec wv = { buf, 1 }, rv = { &c, 1 };
+	long long n = 0, grow = 1 << 12;
+	int fd = dev_open(1, O_RDWR | O_TRUNC), one = 1;
+	unsigned int tries, seen = 0;
+	unsigned long *walks, before;
+	double whole = 0, start;
+	ssize_t got;
+	pid_t child;
+	int err;
+
+	ASSERT_OK(ioctl(fd, SCULL_IOCSQUANTUM, &one));
+	ASSERT_OK(ioctl(fd, SCULL_IOCSQSET, &one));
+	memset(buf, 'w', WALK_MAX_SETS + 1);
+	for (;;) {
+		pwrite_exact(fd, buf, grow, n);
+		n += grow;
+		start = now();
+		ASSERT_EQ(n, lseek(fd, 0, SEEK_HOLE));
+		whole = now() - start;
+		if (whole >= SHARE_WALK_S)
+			break;
+		grow = whole > 0 ? (long long)(1.5 * n * SHARE_WALK_S / whole) - n : n;
+		if (n + grow > WALK_MAX_SETS)
+			grow = WALK_MAX_SETS - n;
+		if (grow <= 0)
+			FAIL("a SEEK_HOLE over %lld quantum sets takes %.2f ms: too fast to hold the lock for a try",
+			     n, whole * 1e3);
+	}
+	scull_diag("a SEEK_HOLE over %lld quantum sets takes %.1f ms", n, whole * 1e3);
+	walks = mmap(NULL, sizeof(*walks), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(walks != MAP_FAILED);
+	*walks = 0;
+	child = fork();
+	ASSERT_TRUE(child >= 0);
+	if (!child) {
+		int walker = dev_open(1, O_RDONLY);
+
+		for (;;) {
+			if (lseek(walker, 0, SEEK_HOLE) != n)
+				_exit(3);
+			__atomic_fetch_add(walks, 1, __ATOMIC_SEQ_CST);
+		}
+	}
+	while (!__atomic_load_n(walks, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	for (tries = 0; tries < SHARE_TRIES && seen < SHARE_SEEN; tries++) {
+		before = __atomic_load_n(walks, __ATOMIC_SEQ_CST);
+		if (pwritev2(fd, &wv, 1, 0, RWF_NOWAIT) != -1 || errno != EAGAIN)
+			continue;
+		got = preadv2(fd, &rv, 1, 0, RWF_NOWAIT);
+		err = errno;
+		if (pwritev2(fd, &wv, 1, 0, RWF_NOWAIT) != -1 || errno != EAGAIN ||
+		    __atomic_load_n(walks, __ATOMIC_SEQ_CST) != before)
+			continue;
+		if (got != 1)
+			FAIL("an RWF_NOWAIT read while a SEEK_HOLE held the lock for reading: %zd (%s), expected 1 byte: readers share the lock",
+			     got, got < 0 ? strerror(err) : "short");
+		ASSERT_EQ('w', c);
+		seen++;
+	}
+	kill_and_wait(child);
+	ASSERT_OK(waitpid(child, NULL, 0));
+	scull_diag("%u tries, %u with one walk holding the lock around the read", tries, seen);
+	if (seen < SHARE_SEEN)
+		FAIL("in %u tries a walk held the lock around the read only %u times, expected %u",
+		     tries, seen, SHARE_SEEN);
+	/* nothing changed: the writes that went through wrote 'w' over 'w' */
+	ASSERT_EQ(n, lseek(fd, 0, SEEK_HOLE));
+	ASSERT_EQ(n, dev_quanta(1));
+	munmap(walks, sizeof(*walks));
 	close(fd);
 	free(buf);
 }
