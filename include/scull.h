@@ -362,11 +362,19 @@ ssize_t scull_write_iter(struct kiocb *iocb, struct iov_iter *from);
 loff_t scull_llseek(struct file *filp, loff_t off, int whence);
 __poll_t scull_poll(struct file *filp, struct poll_table_struct *wait);
 
+/* 6.12: flags of the file operations, unsigned offsets among them */
+#ifdef FOP_UNSIGNED_OFFSET
+#define SCULL_MEM_FOP_FLAGS	.fop_flags = SCULL_FOP_FLAGS,
+#else
+#define SCULL_MEM_FOP_FLAGS
+#endif
+
 /*
  * The memory devices' file operations but .open and .release, for
  * scull_fops and access.c's devices, which differ only in those two.
  */
 #define SCULL_MEM_FOPS							\
+	SCULL_MEM_FOP_FLAGS						\
 	.owner		= THIS_MODULE,					\
 	.read		= scull_read,					\
 	.write		= scull_write,					\

@@ -59,4 +59,28 @@ static inline void __user *scull_iter_addr(const struct iov_iter *i)
 #define scull_iter_addr(i)		iter_iov_addr(i)
 #endif
 
+/*
+ * A 32-bit kernel maps a driver's file only below ULONG_MAX bytes (4 GiB,
+ * file_mmap_size_max()) unless the VFS takes its offsets as unsigned, as
+ * /dev/mem's: an f_mode bit set at open until 6.12, a flag of the
+ * file_operations since.  rw_verify_area() then lets a negative position,
+ * or one whose end passes LLONG_MAX, through: fops.c refuses those itself
+ * (scull_pos_ok()).  A 64-bit kernel needs neither.
+ */
+#if BITS_PER_LONG == 32
+#define SCULL_UNSIGNED_OFFSETS		1
+#else
+#define SCULL_UNSIGNED_OFFSETS		0
+#endif
+#if SCULL_UNSIGNED_OFFSETS && !defined(FOP_UNSIGNED_OFFSET)
+#define SCULL_FMODE_UNSIGNED_OFFSET	FMODE_UNSIGNED_OFFSET
+#else
+#define SCULL_FMODE_UNSIGNED_OFFSET	((__force fmode_t)0)
+#endif
+#if SCULL_UNSIGNED_OFFSETS && defined(FOP_UNSIGNED_OFFSET)
+#define SCULL_FOP_FLAGS			FOP_UNSIGNED_OFFSET
+#else
+#define SCULL_FOP_FLAGS			0
+#endif
+
 #endif /* _SCULL_COMPAT_H */

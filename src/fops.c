@@ -60,8 +60,12 @@ int scull_open_store(struct file *filp, struct scull_store *st)
 	/* the device's own, whichever node it was opened through (mmap.c) */
 	if (st->mapping)
 		filp->f_mapping = st->mapping;
-	/* f_pos updates are atomic as for a regular file; NOWAIT is honoured */
-	filp->f_mode |= FMODE_ATOMIC_POS | FMODE_NOWAIT;
+	/*
+	 * f_pos updates are atomic as for a regular file; NOWAIT is honoured;
+	 * on a 32-bit kernel before 6.12, offsets are unsigned for mmap()
+	 * past 4 GiB (scull_compat.h)
+	 */
+	filp->f_mode |= FMODE_ATOMIC_POS | FMODE_NOWAIT | SCULL_FMODE_UNSIGNED_OFFSET;
 
 	if (scull_open_trims(filp)) {
 		if (down_write_killable(&st->rwsem))
@@ -99,6 +103,17 @@ static int scull_open(struct inode *inode, struct file *filp)
  * keeps what it copied and goes on from there), as a regular file's write
  * faults its source in (generic_perform_write()).
  */
+/*
+ * rw_verify_area()'s check, which the VFS skips for a file whose offsets
+ * are unsigned (a 32-bit kernel's, scull_compat.h): no negative position,
+ * no end past LLONG_MAX.  On a 64-bit kernel the VFS has made it already.
+ */
+static bool scull_pos_ok(loff_t pos, size_t count)
+{
+	return !SCULL_UNSIGNED_OFFSETS ||
+	       (pos >= 0 && count <= (u64)(LLONG_MAX - pos));
+}
+
 static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 			     loff_t *ppos, bool nowait)
 {
@@ -106,6 +121,8 @@ static ssize_t scull_read_at(struct scull_store *st, struct iov_iter *to,
 	ssize_t ret, done = 0;
 	size_t left;
 
+	if (!scull_pos_ok(*ppos, iov_iter_count(to)))
+		return -EINVAL;
 	for (;;) {
 		if (nowait) {
 			if (!down_read_trylock(&st->rwsem))
@@ -169,6 +186,8 @@ static ssize_t scull_write_at(struct scull_store *st, struct iov_iter *from,
 	bool faulted;
 	size_t left;
 
+	if (!scull_pos_ok(*ppos, iov_iter_count(from)))
+		return -EINVAL;
 	if (nowait) {
 		if (!down_write_trylock(&st->rwsem))
 			return -EAGAIN;

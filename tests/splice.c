@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -229,6 +230,40 @@ TEST(sendfile_scull_to_scull)
 }
 
 /* The VFS allows copy_file_range only between regular files. */
+/*
+ * A negative offset is EINVAL both ways, and so is one whose end would
+ * pass LLONG_MAX; nothing moves.  On a 64-bit kernel the VFS says so; on a
+ * 32-bit one, where the devices' offsets are unsigned for mmap() past
+ * 4 GiB, the driver does (fops.c, scull_pos_ok()).
+ */
+TEST(negative_offsets_are_einval)
+{
+	int fd = dev_open(1, O_RDWR), null = ASSERT_OK(open("/dev/null", O_WRONLY)), p[2];
+	char back[4] = "";
+	off_t off = -4096;
+	loff_t loff = -10;
+
+	write_exact(fd, "0123456789", 10);
+	ASSERT_OK(pipe(p));
+	ASSERT_ERRNO(sendfile(null, fd, &off, 10), EINVAL);
+	ASSERT_EQ(-4096, off);
+	ASSERT_ERRNO(splice(fd, &loff, p[1], NULL, 10, 0), EINVAL);
+	write_exact(p[1], "abc", 3);
+	loff = -3;
+	ASSERT_ERRNO(splice(p[0], NULL, fd, &loff, 3, 0), EINVAL);
+	loff = LLONG_MAX - 1;
+	ASSERT_ERRNO(splice(p[0], NULL, fd, &loff, 3, 0), EINVAL);
+	ASSERT_EQ(LLONG_MAX - 1, loff);
+	/* the pipe keeps its 3 bytes, the device its 10 */
+	read_exact(p[0], back, 3);
+	ASSERT_MEM_EQ("abc", back, 3);
+	ASSERT_EQ(10, dev_size(1));
+	close(p[0]);
+	close(p[1]);
+	close(null);
+	close(fd);
+}
+
 TEST(copy_file_range_is_refused_by_the_vfs)
 {
 	int fd = dev_with_pattern(0, 0, 100, 36), out = tmp_file(NULL, 0);
