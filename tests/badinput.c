@@ -473,8 +473,8 @@ static void bad_param_check(const struct bad_param *b)
 		 b->message + strlen("scull"));
 	scull_diag("insmod %s.ko %s", scull_module(), b->params);
 	kmsg_mark(marker, sizeof(marker));
-	ASSERT_NE(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/%s.ko %s",
-			    scull_module(), b->params));
+	ASSERT_NE(0, run_sh(out, sizeof(out), "insmod %s %s",
+			    scull_ko(), b->params));
 	kmsg_since(marker, log, sizeof(log));
 	if (!strstr(log, message))
 		FAIL("insmod %s: kernel log lacks \"%s\"; it has:\n%s",
@@ -487,7 +487,7 @@ TEST(hostile_module_parameters)
 	char out[1024];
 	unsigned int i;
 
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s/scull_unload", scull_dir()));
 	for (i = 0; i < sizeof(bad_params) / sizeof(bad_params[0]); i++)
 		if (!scull_is_rust() || !bad_params[i].c_only)
 			bad_param_check(&bad_params[i]);
@@ -509,7 +509,7 @@ TEST(size_parameters_refuse_sizes_that_do_not_fit)
 	char out[1024], marker[64], log[8192], message[256];
 	unsigned int i, p, failed = 0;
 
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s/scull_unload", scull_dir()));
 	for (p = 0; p < 2; p++)
 		for (i = 0; i < NR_BAD_SIZES; i++) {
 			/* what a shell word can carry to insmod */
@@ -519,8 +519,8 @@ TEST(size_parameters_refuse_sizes_that_do_not_fit)
 				 "%s: invalid %s=%s: expected a size from %u to 9223372036854775807 bytes, with an optional K, M or G",
 				 scull_module(), params[p].name, bad_sizes[i], params[p].min);
 			kmsg_mark(marker, sizeof(marker));
-			if (!run_sh(out, sizeof(out), "insmod " SCULL_DIR "/%s.ko %s=%s",
-				    scull_module(), params[p].name, bad_sizes[i])) {
+			if (!run_sh(out, sizeof(out), "insmod %s %s=%s",
+				    scull_ko(), params[p].name, bad_sizes[i])) {
 				snprintf(message, sizeof(message), "/sys/module/%s/parameters/%s",
 					 scull_module(), params[p].name);
 				read_text(message, out, sizeof(out));

@@ -225,11 +225,11 @@ TEST(bad_capacity_parameters_fail_the_load)
 	char out[1024], marker[64], log[8192], message[256];
 	unsigned int i;
 
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s/scull_unload", scull_dir()));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		kmsg_mark(marker, sizeof(marker));
-		ASSERT_NE(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/%s.ko %s",
-				    scull_module(), bad[i].params));
+		ASSERT_NE(0, run_sh(out, sizeof(out), "insmod %s %s",
+				    scull_ko(), bad[i].params));
 		kmsg_since(marker, log, sizeof(log));
 		/* the loaded driver's name first (scull, or the twin's) */
 		snprintf(message, sizeof(message), "%s%s", scull_module(),
@@ -240,6 +240,15 @@ TEST(bad_capacity_parameters_fail_the_load)
 		nothing_registered();
 	}
 }
+
+/* fio's results as jobs, errors, jobs that moved some bytes and at most
+ * their 1 MiB, short and dropped I/Os: one tab-separated line
+ */
+static const char ramdisk_summary[] =
+	"jq -r '[(.jobs | length), ([.jobs[].error] | add), "
+	"([.jobs[] | .read.io_bytes + .write.io_bytes | select(. > 0 and . <= 1048576)] | length), "
+	"([.jobs[] | .read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios] | add)] "
+	"| @tsv'";
 
 /*
  * The RAM-disk job of the project scull grew from, unmodified but for the
@@ -254,13 +263,9 @@ TEST_LONG(ramdisk_fio_job_runs_unmodified, 900)
 
 	ASSERT_EQ(0, scull_reload("scull_capacity=1M"));
 	ret = run_sh(out, sizeof(out),
-		     "fio --output-format=json --output=/tmp/ramdisk.json " SCULL_DIR
-		     "/fio/ramdisk.fio >/tmp/ramdisk.log 2>&1; rc=$?; "
-		     "sed -n '/^{/,$p' /tmp/ramdisk.json | jq -r '[(.jobs | length), "
-		     "([.jobs[].error] | add), "
-		     "([.jobs[] | .read.io_bytes + .write.io_bytes | select(. > 0 and . <= 1048576)] | length), "
-		     "([.jobs[] | .read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios] | add)] "
-		     "| @tsv'; exit $rc");
+		     "fio --output-format=json --output=/tmp/ramdisk.json %s "
+		     ">/tmp/ramdisk.log 2>&1; rc=$?; sed -n '/^{/,$p' /tmp/ramdisk.json | %s; exit $rc",
+		     scull_file("fio/ramdisk.fio"), ramdisk_summary);
 	if (ret) {
 		char log[4096];
 

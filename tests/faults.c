@@ -751,10 +751,11 @@ TEST_TIMEOUT(proc_scullseq, 600)
 
 static int module_fd(void)
 {
-	int fd = open(SCULL_DIR "/scull.ko", O_RDONLY | O_CLOEXEC);
+	const char *ko = scull_ko();
+	int fd = open(ko, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		FAIL("open scull.ko: %s", strerror(errno));
+		FAIL("open %s: %s", ko, strerror(errno));
 	return fd;
 }
 
@@ -873,7 +874,7 @@ static void load_run(unsigned int nr, unsigned int loader_stride,
 	int fd = module_fd(), err;
 	long ret;
 
-	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm control --exit; " SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm control --exit; %s/scull_unload", scull_dir()));
 	snprintf(params, sizeof(params), "scull_nr_devs=%u", nr);
 
 	/* a whole load's points; then a load scull_init refuses at once (its
@@ -1096,7 +1097,7 @@ TEST_TIMEOUT(load_fails_with_a_node_open, 600)
 	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_TRUE(h != MAP_FAILED);
-	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm control --exit; " SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(NULL, 0, "udevadm control --exit; %s/scull_unload", scull_dir()));
 	total = load_count(fd, params, &ret, &err);
 	ASSERT_EQ(0, ret);
 	unload_now();

@@ -29,9 +29,9 @@ static void run_job(const char *file, const char *expected)
 	snprintf(tmp, sizeof(tmp), "/tmp/fio-%u", (unsigned int)getuid());
 	/* fio may put warnings before the JSON in its output file */
 	ret = run_sh(out, sizeof(out),
-		     "fio --output-format=json --output=%s.json " SCULL_DIR "/fio/%s "
+		     "fio --output-format=json --output=%s.json %s/fio/%s "
 		     ">%s.log 2>&1; rc=$?; sed -n '/^{/,$p' %s.json | %s; exit $rc",
-		     tmp, file, tmp, tmp, summary);
+		     tmp, scull_dir(), file, tmp, tmp, summary);
 	if (ret || strcmp(out, expected)) {
 		char log[8192];
 

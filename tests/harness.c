@@ -196,7 +196,8 @@ static void scull_report(unsigned int num, const struct scull_test *t, int ret,
 int main(int argc, char **argv)
 {
 	unsigned int cnt[KSFT_SKIP + 1] = { 0 }, plan = 0, num = 0, i;
-	int list = 0, npat;
+	int list = 0, npat, left;
+	const char *why;
 	char **pat;
 
 	scull_prog = basename(argv[0]);
@@ -224,6 +225,11 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP no test of %s selected\n", scull_prog);
 		return KSFT_SKIP;
 	}
+	why = scull_precheck();
+	if (why) {
+		printf("1..0 # SKIP %s\n", why);
+		return KSFT_SKIP;
+	}
 	printf("1..%u\n", plan);
 
 	scull_skip_reason = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -247,9 +253,10 @@ int main(int argc, char **argv)
 		}
 		scull_report(++num, t, scull_run_one(t), cnt);
 	}
+	left = scull_cleanup();
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n",
 	       cnt[KSFT_PASS], cnt[KSFT_FAIL], cnt[KSFT_SKIP]);
-	if (cnt[KSFT_FAIL])
+	if (cnt[KSFT_FAIL] || left)
 		return KSFT_FAIL;
 	return cnt[KSFT_PASS] ? KSFT_PASS : KSFT_SKIP;
 }

@@ -7,8 +7,12 @@
  * limit, so a crash or a hang fails one test, not the program.  Before the
  * test the child runs scull_setup(): util.c's default brings the module
  * and the devices to their load-time state (scull_restore()); a program
- * that needs more defines its own scull_setup().  The harness provides
- * main().
+ * that needs more defines its own scull_setup().  Before any test the
+ * program asks scull_precheck() (util.c) whether the machine can run them
+ * at all (root, scull loaded); when not, it skips whole, saying why.
+ * After them scull_cleanup() loads scull back should a test have left it
+ * unloaded, so that the next program finds it as this one did.  The
+ * harness provides main().
  *
  *   prog --list [PATTERN...]    names of the tests that would run
  *   prog [PATTERN...]           run them; PATTERN is an fnmatch() pattern
@@ -31,12 +35,13 @@
  * (minutes on the sanitizer kernel) runs like any other, except with
  * SCULL_TEST_QUICK=1 in the environment (`make check-debug` without
  * FULL=1, which CI runs): then it reports "# SKIP", unless a pattern names
- * it exactly.  When no test is selected the plan is "1..0 # SKIP ..." and
- * the program exits KSFT_SKIP.
+ * it exactly.  When no test is selected, or the machine cannot run them,
+ * the plan is "1..0 # SKIP <why>" and the program exits KSFT_SKIP.
  *
- * Exit status, kselftest's: KSFT_FAIL when a test failed, KSFT_SKIP when
- * none passed and some were skipped (or none was selected), KSFT_PASS
- * otherwise.
+ * Exit status, kselftest's: KSFT_FAIL when a test failed (or scull could
+ * not be loaded back after the tests), KSFT_SKIP when none passed and some
+ * were skipped (or none was selected, or the machine cannot run them),
+ * KSFT_PASS otherwise.
  *
  * Assertions take the expected value first, as kselftest's do:
  * ASSERT_EQ(expected, seen).  They may be called from any depth (helpers
@@ -78,6 +83,18 @@ void scull_test_register(const char *name, void (*fn)(void),
  * assertion failing in it fails the test.
  */
 void scull_setup(void);
+
+/*
+ * Runs once, in the program, before its selected tests (never for
+ * --list): NULL when they can run here, else why none can.
+ */
+const char *scull_precheck(void);
+/*
+ * Runs once, in the program, after its tests: leaves the machine as the
+ * precheck found it (scull loaded; the module tests unload it).  Nonzero
+ * when it could not, having said why: the program then fails.
+ */
+int scull_cleanup(void);
 
 #define SCULL_TEST_DEFAULT_TIMEOUT	120
 

@@ -267,8 +267,8 @@ TEST(proc_files_are_root_only_until_scull_load)
 {
 	char out[1024];
 
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "insmod " SCULL_DIR "/%s.ko", scull_module()));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s/scull_unload", scull_dir()));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "insmod %s", scull_ko()));
 	proc_owner_check(0400, 0);
 	ASSERT_EQ(0, as_user(USER_OUT_UID, proc_refused, NULL));
 	ASSERT_EQ(0, as_user(USER_IN_UID, proc_refused, NULL));
@@ -311,19 +311,19 @@ TEST(module_parameters)
 
 TEST(modinfo_describes_module)
 {
-	const char *m = scull_module();
+	const char *m = scull_module(), *ko = scull_ko();
 	char out[4096];
 
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F license " SCULL_DIR "/%s.ko", m));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F license %s", ko));
 	ASSERT_STR_EQ("GPL\n", out);
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F version " SCULL_DIR "/%s.ko", m));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F version %s", ko));
 	ASSERT_STR_EQ("1.0.0\n", out);
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F description " SCULL_DIR "/%s.ko", m));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F description %s", ko));
 	ASSERT_STR_EQ(scull_is_rust() ? "LDD3's scull memory devices, in Rust\n" :
 		      "LDD3's scull: memory devices, pipes and access-controlled devices\n", out);
 	/* the Rust twin's in another order (rustc places them): sorted */
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/%s.ko | cut -d: -f1%s",
-			    m, scull_is_rust() ? " | sort" : ""));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "modinfo -F parm %s | cut -d: -f1%s",
+			    ko, scull_is_rust() ? " | sort" : ""));
 	ASSERT_STR_EQ(scull_is_rust() ?
 		      "scull_capacity\nscull_major\nscull_minor\nscull_nr_devs\n"
 		      "scull_qset\nscull_quantum\nscull_size_limit\n" :
@@ -331,7 +331,7 @@ TEST(modinfo_describes_module)
 		      "scull_qset\nscull_size_limit\nscull_capacity\n"
 		      "scull_priv_limit\nscull_p_nr_devs\nscull_p_buffer\n", out);
 	/* every parameter states its default */
-	ASSERT_EQ(1, run_sh(out, sizeof(out), "modinfo -F parm " SCULL_DIR "/%s.ko | grep -vc default", m));
+	ASSERT_EQ(1, run_sh(out, sizeof(out), "modinfo -F parm %s | grep -vc default", ko));
 	ASSERT_STR_EQ("0\n", out);
 	ASSERT_EQ(0, run_sh(out, sizeof(out), "cat /sys/module/%s/refcnt", m));
 	ASSERT_STR_EQ("0\n", out);
@@ -348,12 +348,12 @@ TEST(modinfo_describes_module)
 TEST(loaders_refuse_the_other_driver)
 {
 	const char *other = scull_is_rust() ? "scull" : "scull_rs";
-	const char *load_other = scull_is_rust() ? "SCULL_IMPL=c " SCULL_DIR "/scull_load" :
-				 "env -u SCULL_IMPL " SCULL_DIR "/scull_load --rust";
+	const char *load_other = scull_is_rust() ? "SCULL_IMPL=c %s/scull_load 2>&1" :
+				 "env -u SCULL_IMPL %s/scull_load --rust 2>&1";
 	char out[4096], want[256], path[64];
 
 	/* loaded now: the other is refused, and nothing of it loads */
-	ASSERT_EQ(1, run_sh(out, sizeof(out), "%s 2>&1", load_other));
+	ASSERT_EQ(1, run_sh(out, sizeof(out), load_other, scull_dir()));
 	snprintf(want, sizeof(want),
 		 "scull_load: %s is loaded: the two drivers share their nodes (unload it first with scull_unload)\n",
 		 scull_module());
@@ -362,28 +362,28 @@ TEST(loaders_refuse_the_other_driver)
 	ASSERT_ERRNO(access(path, F_OK), ENOENT);
 	ASSERT_TRUE(module_loaded());
 
-	ASSERT_EQ(1, run_sh(out, sizeof(out), "SCULL_IMPL=go " SCULL_DIR "/scull_load 2>&1"));
+	ASSERT_EQ(1, run_sh(out, sizeof(out), "SCULL_IMPL=go %s/scull_load 2>&1", scull_dir()));
 	ASSERT_STR_EQ("scull_load: SCULL_IMPL must be c or rust, not 'go'\n", out);
 
 	if (!scull_is_rust())
 		return;
 	/* the twin's two ways in; scull_unload finds whichever is loaded */
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "env -u SCULL_IMPL " SCULL_DIR "/scull_load --rust"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s/scull_unload", scull_dir()));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "env -u SCULL_IMPL %s/scull_load --rust", scull_dir()));
 	ASSERT_OK(access("/sys/module/scull_rs", F_OK));
 	ASSERT_ERRNO(access("/sys/module/scull", F_OK), ENOENT);
 	ASSERT_OK(access("/dev/scull0", F_OK));
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s/scull_unload", scull_dir()));
 	ASSERT_ERRNO(access("/sys/module/scull_rs", F_OK), ENOENT);
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "SCULL_IMPL=rust " SCULL_DIR "/scull_load"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "SCULL_IMPL=rust %s/scull_load", scull_dir()));
 	ASSERT_OK(access("/sys/module/scull_rs", F_OK));
 	/* and the C driver, refused while the twin is there, loads after */
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
-	ASSERT_EQ(0, run_sh(out, sizeof(out), "SCULL_IMPL=c " SCULL_DIR "/scull_load"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s/scull_unload", scull_dir()));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "SCULL_IMPL=c %s/scull_load", scull_dir()));
 	ASSERT_OK(access("/sys/module/scull", F_OK));
-	ASSERT_EQ(1, run_sh(out, sizeof(out), SCULL_DIR "/scull_load --rust 2>&1"));
+	ASSERT_EQ(1, run_sh(out, sizeof(out), "%s/scull_load --rust 2>&1", scull_dir()));
 	ASSERT_STR_EQ("scull_load: scull is loaded: the two drivers share their nodes (unload it first with scull_unload)\n", out);
 	ASSERT_ERRNO(access("/sys/module/scull_rs", F_OK), ENOENT);
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s/scull_unload", scull_dir()));
 	ASSERT_EQ(0, scull_reload(""));
 }

@@ -330,7 +330,7 @@ TEST(compat_32bit)
 	 * program on an architecture with no compat path (a 32-bit kernel);
 	 * a program missing without that file is a failure.
 	 */
-	f = fopen(SCULL_DIR "/tests/ioctl32.skip", "r");
+	f = fopen(test_file("ioctl32.skip"), "r");
 	if (f) {
 		if (!fgets(out, sizeof(out), f))
 			FAIL("ioctl32.skip is empty: no reason to skip");
@@ -339,7 +339,7 @@ TEST(compat_32bit)
 		SKIP("%s", out);
 	}
 	/* the Rust twin has no pipes: "-" */
-	ret = run_sh(out, sizeof(out), SCULL_DIR "/tests/ioctl32 /dev/scull3 %s",
+	ret = run_sh(out, sizeof(out), "%s /dev/scull3 %s", test_file("ioctl32"),
 		     scull_is_rust() ? "-" : "/dev/scullpipe3");
 	ASSERT_STR_EQ("", out);		/* a line per failed check */
 	ASSERT_EQ(0, ret);

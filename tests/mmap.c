@@ -771,13 +771,12 @@ TEST(ldd3_mapper_prints_a_range)
 	char out[256];
 
 	ASSERT_EQ(17, pwrite(fd, "hello from scull\n", 17, 8192 + 100));
-	ASSERT_EQ(0, run_sh(out, sizeof(out), SCULL_DIR "/tests/mapper %s %d 17",
+	ASSERT_EQ(0, run_sh(out, sizeof(out), "%s %s %d 17", test_file("mapper"),
 			    dev_path(0), 8192 + 100));
 	ASSERT_STR_EQ("hello from scull\n", out);
 	/* past the size (scull1 is empty), the mapper gets SIGBUS */
-	ASSERT_EQ(128 + SIGBUS, run_sh(out, sizeof(out),
-				       SCULL_DIR "/tests/mapper %s 0 1",
-				       dev_path(1)));
+	ASSERT_EQ(128 + SIGBUS, run_sh(out, sizeof(out), "%s %s 0 1",
+				       test_file("mapper"), dev_path(1)));
 }
 
 /*

@@ -174,9 +174,9 @@ TEST_LONG(load_without_the_rule_sets_group_and_mode, SCULL_TEST_DEFAULT_TIMEOUT)
 	const char *p;
 	int ret;
 
-	ASSERT_EQ(0, run_sh(NULL, 0, SCULL_DIR "/scull_unload"));
+	ASSERT_EQ(0, run_sh(NULL, 0, "%s/scull_unload", scull_dir()));
 	ASSERT_EQ(0, run_sh(NULL, 0, "mv " RULE " /tmp/60-scull.rules && udevadm control --reload"));
-	ret = run_sh(out, sizeof(out), SCULL_DIR "/scull_load");
+	ret = run_sh(out, sizeof(out), "%s/scull_load", scull_dir());
 	/* the rule back, and udevd's view of it, before anything can fail */
 	ASSERT_EQ(0, run_sh(NULL, 0, RULE_BACK));
 	scull_diag("scull_load: %d: %s", ret, out);

@@ -23,6 +23,124 @@
 
 #include "util.h"
 
+/* What scull_dir() may hold: the tests give it to sh unquoted. */
+#define SCULL_DIR_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.+-"
+
+/* The folder this program is in. */
+static const char *test_dir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		FAIL("readlink /proc/self/exe: %s", strerror(errno));
+	dir[n] = '\0';
+	*strrchr(dir, '/') = '\0';
+	return dir;
+}
+
+const char *scull_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("SCULL_DIR");
+	char given[PATH_MAX];
+
+	if (dir[0])
+		return dir;
+	if (env && *env)
+		snprintf(given, sizeof(given), "%s", env);
+	else
+		snprintf(given, sizeof(given), "%s/..", test_dir());
+	/* absolute, as the scripts' messages name themselves */
+	if (!realpath(given, dir))
+		snprintf(dir, sizeof(dir), "%s", given);
+	return dir;
+}
+
+const char *scull_file(const char *name)
+{
+	static char paths[4][PATH_MAX];
+	static unsigned int next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", scull_dir(), name);
+	return p;
+}
+
+const char *scull_ko(void)
+{
+	char name[32];
+	const char *path;
+
+	snprintf(name, sizeof(name), "%s.ko", scull_module());
+	path = scull_file(name);
+	if (access(path, R_OK))
+		SKIP("no %s (%s): build the module (make), or point SCULL_DIR at a tree with it",
+		     path, strerror(errno));
+	return path;
+}
+
+const char *test_file(const char *name)
+{
+	static char paths[4][PATH_MAX];
+	static unsigned int next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", test_dir(), name);
+	return p;
+}
+
+#define SCULL_NEED_ROOT \
+	"must be run as root: the tests reload scull, write its sysfs attributes and act as other users"
+#define SCULL_NO_LOAD \
+	"; the tests reload it with SCULL_DIR/scull_load, and SCULL_DIR has none: set it to the source tree"
+
+/*
+ * The whole program's precondition: root, a SCULL_DIR the shell can carry,
+ * the driver loaded (the tests run against the module that is loaded).
+ */
+const char *scull_precheck(void)
+{
+	static char why[PATH_MAX + 256];
+	const char *dir = scull_dir();
+	int other, load;
+
+	if (geteuid())
+		return SCULL_NEED_ROOT;
+	if (access(dir, F_OK)) {
+		snprintf(why, sizeof(why), "SCULL_DIR=%s: %s", dir, strerror(errno));
+		return why;
+	}
+	if (dir[strspn(dir, SCULL_DIR_CHARS)]) {
+		snprintf(why, sizeof(why),
+			 "SCULL_DIR=%s: the tests give it to sh unquoted: letters, digits and / _ . + - only",
+			 dir);
+		return why;
+	}
+	if (module_loaded())
+		return NULL;
+	other = !access(scull_is_rust() ? "/sys/module/scull" : "/sys/module/scull_rs", F_OK);
+	load = !access(scull_file("scull_load"), X_OK);
+	snprintf(why, sizeof(why), "%s is not loaded%s: load it first (sudo %s%s)%s",
+		 scull_module(),
+		 other ? (scull_is_rust() ? " (scull is: unset SCULL_IMPL to test it)" :
+			  " (scull_rs is: set SCULL_IMPL=rust to test it)") : "",
+		 load ? scull_file("") : "",
+		 scull_is_rust() ? "scull_load --rust" : "scull_load", load ? "" : SCULL_NO_LOAD);
+	return why;
+}
+
+int scull_cleanup(void)
+{
+	if (module_loaded())
+		return 0;
+	scull_diag("a test left %s unloaded: loading it back", scull_module());
+	return scull_reload("");
+}
+
 const char *dev_path(int minor)
 {
 	static char paths[8][32];
@@ -536,12 +654,34 @@ int kernel_is_32bit(void)
 	       !strcmp(u.machine, "i386") || !strncmp(u.machine, "armv", 4);
 }
 
+/*
+ * MemFree, plus the pages waiting on the per-CPU lists, which MemFree
+ * leaves out (pages freed lately sit there): /proc/zoneinfo's "count:"
+ * lines.  The bench counts the same (tools/guest/free-kb.sh).
+ */
 long long mem_free_kb(void)
 {
-	char text[64];
+	long long pcp = 0, kb = -1, n;
+	char line[256];
+	FILE *f;
 
-	ASSERT_EQ(0, run_sh(text, sizeof(text), "sh " SCULL_DIR "/guest/free-kb.sh"));
-	return atoll(text);
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		FAIL("open /proc/zoneinfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %lld", &n) == 1)
+			pcp += n;
+	fclose(f);
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		FAIL("open /proc/meminfo: %s", strerror(errno));
+	while (kb < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %lld kB", &n) == 1)
+			kb = n;
+	fclose(f);
+	if (kb < 0)
+		FAIL("/proc/meminfo has no MemFree line");
+	return kb + pcp * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 /*
@@ -595,13 +735,13 @@ int scull_reload(const char *params)
 	int ret;
 
 	if (module_loaded()) {
-		ret = run_sh(out, sizeof(out), SCULL_DIR "/scull_unload");
+		ret = run_sh(out, sizeof(out), "%s/scull_unload", scull_dir());
 		if (ret) {
 			scull_diag("scull_unload: %d: %s", ret, out);
 			return ret;
 		}
 	}
-	ret = run_sh(out, sizeof(out), SCULL_DIR "/scull_load %s", params);
+	ret = run_sh(out, sizeof(out), "%s/scull_load %s", scull_dir(), params);
 	if (ret)
 		scull_diag("scull_load %s: %d: %s", params, ret, out);
 	return ret;

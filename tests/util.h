@@ -6,13 +6,13 @@
 #ifndef SCULL_TEST_UTIL_H
 #define SCULL_TEST_UTIL_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "harness.h"
 
-/* The guest layout (tools/initramfs.sh) and the module's defaults. */
-#define SCULL_DIR		"/opt/scull"
+/* The module's defaults. */
 #define SCULL_NR_DEVS		4
 #define SCULL_QUANTUM		4096
 #define SCULL_QSET		512
@@ -30,6 +30,25 @@
 /* Test users: one in the scull group, one outside it. */
 #define USER_IN_UID		1000
 #define USER_OUT_UID		1001
+
+/*
+ * Where the project's files are -- scull_load, scull_unload, the built
+ * modules, fio/: $SCULL_DIR, or else the folder above the one this program
+ * is in (tests/ of a source tree, or of the test guest's copy of one).
+ * scull_precheck() skips the program when the path is one the tests'
+ * shell commands cannot carry unquoted.
+ */
+const char *scull_dir(void);
+/* SCULL_DIR/name */
+const char *scull_file(const char *name);
+/* The loaded driver's module file, SCULL_DIR/scull.ko (or scull_rs.ko);
+ * skips the test when it is not there.
+ */
+const char *scull_ko(void);
+/* A file beside this program (ioctl32, mapper: tests/Makefile builds them
+ * there).
+ */
+const char *test_file(const char *name);
 
 const char *dev_path(int minor);
 int dev_open(int minor, int flags);
