@@ -23,6 +23,8 @@ static unsigned int scull_nr_tests;
 static const char *scull_prog;
 /* Shared with the child so a skip reason reaches the TAP line. */
 static char *scull_skip_reason;
+/* The running test's child: its process group is its own. */
+static pid_t scull_child;
 
 void scull_test_register(const char *name, void (*fn)(void),
 			 unsigned int timeout, int kind)
@@ -129,6 +131,28 @@ static double scull_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Stopped from outside (the runner's timeout, ^C): the running test's
+ * process group goes too, as it would at the test's own time limit.
+ */
+static void scull_stopped(int sig)
+{
+	pid_t pid = scull_child;
+
+	if (pid > 0) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void scull_on_stop(void (*handler)(int))
+{
+	signal(SIGTERM, handler);
+	signal(SIGINT, handler);
+}
+
 /* Run one test in a child; returns KSFT_PASS, KSFT_FAIL or KSFT_SKIP. */
 static int scull_run_one(const struct scull_test *t)
 {
@@ -144,12 +168,15 @@ static int scull_run_one(const struct scull_test *t)
 		return KSFT_FAIL;
 	}
 	if (!pid) {
+		/* the test's signals as before main() changed them */
+		scull_on_stop(SIG_DFL);
 		setpgid(0, 0);
 		scull_setup();
 		t->fn();
 		fflush(stdout);
 		_exit(KSFT_PASS);
 	}
+	scull_child = pid;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
@@ -162,12 +189,14 @@ static int scull_run_one(const struct scull_test *t)
 			scull_diag("timed out after %u s", t->timeout);
 			/* reap what the test left in its process group */
 			kill(-pid, SIGKILL);
+			scull_child = 0;
 			return KSFT_FAIL;
 		}
 		usleep(2000);
 	}
 	/* a test's helpers must not outlive it */
 	kill(-pid, SIGKILL);
+	scull_child = 0;
 	if (WIFEXITED(status)) {
 		ret = WEXITSTATUS(status);
 		if (ret != KSFT_PASS && ret != KSFT_SKIP)
@@ -238,6 +267,7 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return KSFT_FAIL;
 	}
+	scull_on_stop(scull_stopped);
 	for (i = 0; i < scull_nr_tests; i++) {
 		const struct scull_test *t = &scull_tests[i];
 
