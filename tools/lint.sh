@@ -138,7 +138,7 @@ fi
 rm -rf "$dk"
 
 log "shellcheck"
-if ! shellcheck scull_load scull_unload tools/*.sh tools/guest-init tools/guest/*.sh .ci/run; then
+if ! shellcheck scull_load scull_unload tools/*.sh tools/guest-init tools/guest/*.sh tests/*.sh .ci/run; then
 	rc=1
 fi
 
