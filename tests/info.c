@@ -348,12 +348,13 @@ TEST(modinfo_describes_module)
 TEST(loaders_refuse_the_other_driver)
 {
 	const char *other = scull_is_rust() ? "scull" : "scull_rs";
-	const char *load_other = scull_is_rust() ? "SCULL_IMPL=c %s/scull_load 2>&1" :
-				 "env -u SCULL_IMPL %s/scull_load --rust 2>&1";
 	char out[4096], want[256], path[64];
 
 	/* loaded now: the other is refused, and nothing of it loads */
-	ASSERT_EQ(1, run_sh(out, sizeof(out), load_other, scull_dir()));
+	ASSERT_EQ(1, run_sh(out, sizeof(out),
+			    scull_is_rust() ? "SCULL_IMPL=c %s/scull_load 2>&1" :
+					      "env -u SCULL_IMPL %s/scull_load --rust 2>&1",
+			    scull_dir()));
 	snprintf(want, sizeof(want),
 		 "scull_load: %s is loaded: the two drivers share their nodes (unload it first with scull_unload)\n",
 		 scull_module());
