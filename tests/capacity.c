@@ -261,6 +261,8 @@ TEST_LONG(ramdisk_fio_job_runs_unmodified, 900)
 	char out[256];
 	int ret;
 
+	need_program("fio");
+	need_program("jq");
 	ASSERT_EQ(0, scull_reload("scull_capacity=1M"));
 	ret = run_sh(out, sizeof(out),
 		     "fio --output-format=json --output=/tmp/ramdisk.json %s "

@@ -19,6 +19,14 @@ static const char summary[] =
 	"jq -r '.jobs[] | \"\\(.jobname) \\(.error) \\(.read.io_bytes + .write.io_bytes) "
 	"\\(.read.short_ios + .write.short_ios + .read.drop_ios + .write.drop_ios)\"'";
 
+/* fio runs the jobs, jq reads its results; then the usual state */
+void scull_setup(void)
+{
+	need_program("fio");
+	need_program("jq");
+	scull_restore();
+}
+
 static void run_job(const char *file, const char *expected)
 {
 	static char out[16384];

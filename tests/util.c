@@ -93,6 +93,12 @@ const char *test_file(const char *name)
 	return p;
 }
 
+void need_program(const char *name)
+{
+	if (run_sh(NULL, 0, "command -v %s >/dev/null", name))
+		SKIP("%s is not installed: this test runs it (Debian's package %s)", name, name);
+}
+
 #define SCULL_NEED_ROOT \
 	"must be run as root: the tests reload scull, write its sysfs attributes and act as other users"
 #define SCULL_NO_LOAD \

@@ -49,6 +49,8 @@ const char *scull_ko(void);
  * there).
  */
 const char *test_file(const char *name);
+/* Skips the test unless the program name is installed (fio, jq). */
+void need_program(const char *name);
 
 const char *dev_path(int minor);
 int dev_open(int minor, int flags);
