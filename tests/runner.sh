@@ -7,12 +7,14 @@
 # each program stopped after the settings file's timeout; then a totals
 # line.  Exits 1 if a program failed.
 #
-#   runner.sh PROG...
+#   runner.sh [-l] [-t PATTERN]... PROG...
 #
 # TESTS (environment) holds fnmatch patterns over "prog" and "prog.test",
-# as `make check TESTS=...` takes them: only the programs with a selected
-# test run, and they get the patterns as arguments (tests/harness.h).  A
-# TESTS that selects no test at all fails.  kselftest_override_timeout
+# as `make check TESTS=...` takes them, and each -t PATTERN adds one (as
+# kselftest's run_kselftest.sh -t picks a test): only the programs with a
+# selected test run, and they get the patterns as arguments
+# (tests/harness.h).  Patterns that select no test at all fail.  -l lists
+# the selected tests, "scull:prog.test", and runs nothing.  kselftest_override_timeout
 # (environment, as kselftest's runner reads it) replaces the settings'
 # timeout.  POSIX sh and busybox's applets suffice.
 set -u
@@ -21,6 +23,21 @@ set -f
 here=$(cd "$(dirname "$0")" && pwd)
 collection=scull
 TESTS=${TESTS:-}
+list=
+while [ "$#" -gt 0 ]; do
+	case "$1" in
+	-t)
+		[ "$#" -ge 2 ] || { echo "runner.sh: -t needs a pattern" >&2; exit 2; }
+		TESTS="$TESTS $2"
+		shift 2
+		;;
+	-l)
+		list=1
+		shift
+		;;
+	*) break ;;
+	esac
+done
 
 # kselftest's default, then the settings file's (comments allowed)
 timeout=45
@@ -79,6 +96,14 @@ for prog in "$@"; do
 		selected="$selected $prog"
 	fi
 done
+
+if [ -n "$list" ]; then
+	for prog in $selected; do
+		# shellcheck disable=SC2086  # TESTS is a list of patterns
+		"$prog" --list $TESTS | sed "s/^/$collection:/"
+	done
+	exit 0
+fi
 
 echo "TAP version 13"
 if [ -z "$selected" ]; then
