@@ -85,6 +85,17 @@ static int scull_named(const struct scull_test *t, int npat, char **pat)
 	return 0;
 }
 
+/*
+ * SCULL_TEST_STRICT=1 (the test guest, tools/guest-init): what would skip
+ * a whole program (not root, no SCULL_DIR, scull not loaded) fails it.
+ */
+int scull_test_strict(void)
+{
+	const char *strict = getenv("SCULL_TEST_STRICT");
+
+	return strict && *strict && strcmp(strict, "0");
+}
+
 int scull_test_quick(void)
 {
 	const char *quick = getenv("SCULL_TEST_QUICK");
@@ -255,6 +266,11 @@ int main(int argc, char **argv)
 		return KSFT_SKIP;
 	}
 	why = scull_precheck();
+	if (why && scull_test_strict()) {
+		/* the guest has all a program needs: not a skip there */
+		printf("1..1\n# %s\nnot ok 1 %s.precheck\n", why, scull_prog);
+		return KSFT_FAIL;
+	}
 	if (why) {
 		printf("1..0 # SKIP %s\n", why);
 		return KSFT_SKIP;

@@ -111,6 +111,8 @@ int scull_cleanup(void);
 #define TEST_MANUAL(name, secs) SCULL_TEST(name, secs, SCULL_TEST_MANUAL)
 #define TEST_LONG(name, secs) SCULL_TEST(name, secs, SCULL_TEST_LONG)
 
+/* Whether SCULL_TEST_STRICT makes a program's skip-all a failure. */
+int scull_test_strict(void);
 /* Whether SCULL_TEST_QUICK asks for the quick profile (set, not "0"). */
 int scull_test_quick(void);
 
