@@ -326,6 +326,9 @@ loff_t scull_llseek(struct file *filp, loff_t off, int whence)
 	default:
 		return -EINVAL;
 	}
+	/* vfs_setpos() takes a negative one for unsigned offsets (32-bit) */
+	if (pos < 0)
+		return -EINVAL;
 	return vfs_setpos(filp, pos, LLONG_MAX);
 }
 

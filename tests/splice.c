@@ -234,7 +234,9 @@ TEST(sendfile_scull_to_scull)
  * A negative offset is EINVAL both ways, and so is one whose end would
  * pass LLONG_MAX; nothing moves.  On a 64-bit kernel the VFS says so; on a
  * 32-bit one, where the devices' offsets are unsigned for mmap() past
- * 4 GiB, the driver does (fops.c, scull_pos_ok()).
+ * 4 GiB, the driver does (fops.c, scull_pos_ok()), but for a negative
+ * offset whose transfer would reach 0: the VFS's EOVERFLOW there, as for
+ * /dev/mem (rw_verify_area()).
  */
 TEST(negative_offsets_are_einval)
 {
@@ -247,9 +249,11 @@ TEST(negative_offsets_are_einval)
 	ASSERT_OK(pipe(p));
 	ASSERT_ERRNO(sendfile(null, fd, &off, 10), EINVAL);
 	ASSERT_EQ(-4096, off);
+	ASSERT_ERRNO(splice(fd, &loff, p[1], NULL, 10, 0), kernel_is_32bit() ? EOVERFLOW : EINVAL);
+	loff = -4096;
 	ASSERT_ERRNO(splice(fd, &loff, p[1], NULL, 10, 0), EINVAL);
 	write_exact(p[1], "abc", 3);
-	loff = -3;
+	loff = -4096;
 	ASSERT_ERRNO(splice(p[0], NULL, fd, &loff, 3, 0), EINVAL);
 	loff = LLONG_MAX - 1;
 	ASSERT_ERRNO(splice(p[0], NULL, fd, &loff, 3, 0), EINVAL);
