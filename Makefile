@@ -5,7 +5,7 @@
 #   make help                 every target, one line each, with its time
 #   make                      scull.ko for the running kernel
 #   make rust                 scull_rs.ko, the Rust twin of the memory devices
-#                             (in progress), for Debian's 7.2 kernel
+#                             for Debian's 7.2 kernel
 #   make KERNELRELEASE=<ver>  ... for another installed kernel (or KDIR=<tree>)
 #   sudo make install         modules_install + depmod + udev rule + scripts
 #   make demo                 a one-minute session with scull in QEMU
@@ -198,7 +198,7 @@ help:
 	@echo "Build and use it on this machine (needs the running kernel's headers):"
 	@echo '  make                 scull.ko for the running kernel                 5 s'
 	@echo '  make KERNELRELEASE=<version> or KDIR=<tree>: for another kernel'
-	@echo '  make rust            scull_rs.ko, the Rust twin, for 7.2 (in progress) 10 s (+15 min once)'
+	@echo '  make rust            scull_rs.ko, the Rust twin, for 7.2             10 s (+15-45 min once)'
 	@echo '  sudo ./scull_load    load it: /dev/scull0..3, group scull, mode 0660'
 	@echo '  sudo ./scull_unload  unload it'
 	@echo '  sudo make install    module, udev rule, scull_load and scull_unload'
