@@ -180,7 +180,7 @@ help:
 	@echo 'Try it and test it in QEMU: no kernel headers, no module loaded on this machine.'
 	@echo 'Debian 12; as root they install what they lack with apt-get.  Times: 2 cores, TCG.'
 	@echo '  make demo            a real session with scull in a booted guest     under 1 min'
-	@echo '  make check           the whole test suite, TAP                       about 5 min warm'
+	@echo '  make check           the whole test suite, TAP                       about 6 min warm'
 	@echo '  make vm-shell        a root shell in the test guest, scull loaded    15 s to a prompt'
 	@echo '  make bench QUICK=1   the fio benchmark, short: checks its machinery  under 3 min'
 	@echo '  make bench           fio: scull against tmpfs, brd, /dev/zero        about 23 min'
