@@ -77,6 +77,9 @@ const char *scull_ko(void)
 
 	snprintf(name, sizeof(name), "%s.ko", scull_module());
 	path = scull_file(name);
+	/* the test guest has it: not a skip there (SCULL_TEST_STRICT) */
+	if (access(path, R_OK) && scull_test_strict())
+		FAIL("no %s (%s)", path, strerror(errno));
 	if (access(path, R_OK))
 		SKIP("no %s (%s): build the module (make), or point SCULL_DIR at a tree with it",
 		     path, strerror(errno));
@@ -95,8 +98,12 @@ const char *test_file(const char *name)
 
 void need_program(const char *name)
 {
-	if (run_sh(NULL, 0, "command -v %s >/dev/null", name))
-		SKIP("%s is not installed: this test runs it (Debian's package %s)", name, name);
+	if (!run_sh(NULL, 0, "command -v %s >/dev/null", name))
+		return;
+	/* the test guest has it: not a skip there (SCULL_TEST_STRICT) */
+	if (scull_test_strict())
+		FAIL("%s is not installed", name);
+	SKIP("%s is not installed: this test runs it (Debian's package %s)", name, name);
 }
 
 #define SCULL_NEED_ROOT \
