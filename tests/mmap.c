@@ -881,7 +881,7 @@ static void *race_trimmer(void *arg)
 
 	while (!race.stop) {
 		trim(0);
-		++*trims;
+		__atomic_fetch_add(trims, 1, __ATOMIC_RELAXED);
 		usleep(2000);
 	}
 	return NULL;
@@ -891,7 +891,7 @@ TEST_TIMEOUT(writers_readers_and_trims_against_a_model, 90)
 {
 	pthread_t t[RACE_WRITERS + 3];
 	size_t len = RACE_PAGES * 4096, i;
-	long trims = 0;
+	long trims = 0, waited;
 	uint32_t *buf;
 
 	probe_init();
@@ -905,7 +905,15 @@ TEST_TIMEOUT(writers_readers_and_trims_against_a_model, 90)
 	ASSERT_EQ(0, pthread_create(&t[3], NULL, race_reader, NULL));
 	ASSERT_EQ(0, pthread_create(&t[4], NULL, race_reader, (void *)1));
 	ASSERT_EQ(0, pthread_create(&t[5], NULL, race_trimmer, &trims));
-	usleep(scaled(2000) * 1000);
+	/*
+	 * 2 s (scaled), and at least until the trimmer has trimmed 11 times:
+	 * the sanitizer kernel (5%) does few trims in 100 ms.  Up to 60 s.
+	 */
+	for (waited = 0; waited < 60000; waited += 10) {
+		if (waited >= scaled(2000) && __atomic_load_n(&trims, __ATOMIC_RELAXED) > 10)
+			break;
+		usleep(10000);
+	}
 	race.stop = 1;
 	for (i = 0; i < RACE_WRITERS + 3; i++)
 		ASSERT_EQ(0, pthread_join(t[i], NULL));
