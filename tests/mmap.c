@@ -242,6 +242,20 @@ TEST(trim_while_mapped_then_sigbus)
 	ASSERT_EQ(SIGBUS, probe_read(m));
 }
 
+/* A second node of /dev/scull0 at @copy, opened read-write and unlinked. */
+static int open_node_copy(const char *copy)
+{
+	struct stat st;
+	int fd;
+
+	ASSERT_OK(stat(dev_path(0), &st));
+	unlink(copy);
+	ASSERT_OK(mknod(copy, S_IFCHR | 0600, st.st_rdev));
+	fd = ASSERT_OK(open(copy, O_RDWR));
+	ASSERT_OK(unlink(copy));
+	return fd;
+}
+
 /*
  * Two nodes of one minor are one device: a trim through one removes the
  * mappings made through the other.
@@ -250,15 +264,10 @@ TEST(trim_through_one_node_reaches_a_copy_of_it)
 {
 	const char *copy = "/tmp/scull0-copy";
 	unsigned char *m;
-	struct stat st;
 	int fd;
 
 	probe_init();
-	ASSERT_OK(stat(dev_path(0), &st));
-	unlink(copy);
-	ASSERT_OK(mknod(copy, S_IFCHR | 0600, st.st_rdev));
-	fd = ASSERT_OK(open(copy, O_RDWR));
-	ASSERT_OK(unlink(copy));
+	fd = open_node_copy(copy);
 	fill(fd, 2 * pg, 0, 4);
 	m = map(fd, 2 * pg, RW, MAP_SHARED, 0);
 	pattern_check(m, 2 * pg, 0, 4);
@@ -274,14 +283,9 @@ TEST(a_copy_of_the_node_maps_the_same_pages)
 	const char *copy = "/tmp/scull0-copy2";
 	int fd, fd0 = ASSERT_OK(dev_open(0, O_RDWR));
 	unsigned char *m, *m0;
-	struct stat st;
 
 	probe_init();
-	ASSERT_OK(stat(dev_path(0), &st));
-	unlink(copy);
-	ASSERT_OK(mknod(copy, S_IFCHR | 0600, st.st_rdev));
-	fd = ASSERT_OK(open(copy, O_RDWR));
-	ASSERT_OK(unlink(copy));
+	fd = open_node_copy(copy);
 	fill(fd0, pg, 0, 5);
 	m = map(fd, pg, RW, MAP_SHARED, 0);
 	m0 = map(fd0, pg, RW, MAP_SHARED, 0);

@@ -60,14 +60,20 @@ const char *scull_dir(void)
 	return dir;
 }
 
-const char *scull_file(const char *name)
+/* "@dir/@name", in one of four buffers used in turn */
+static const char *path_in(const char *dir, const char *name)
 {
 	static char paths[4][PATH_MAX];
 	static unsigned int next;
 	char *p = paths[next++ % 4];
 
-	snprintf(p, sizeof(paths[0]), "%s/%s", scull_dir(), name);
+	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
 	return p;
+}
+
+const char *scull_file(const char *name)
+{
+	return path_in(scull_dir(), name);
 }
 
 const char *scull_ko(void)
@@ -77,23 +83,18 @@ const char *scull_ko(void)
 
 	snprintf(name, sizeof(name), "%s.ko", scull_module());
 	path = scull_file(name);
+	if (!access(path, R_OK))
+		return path;
 	/* the test guest has it: not a skip there (SCULL_TEST_STRICT) */
-	if (access(path, R_OK) && scull_test_strict())
+	if (scull_test_strict())
 		FAIL("no %s (%s)", path, strerror(errno));
-	if (access(path, R_OK))
-		SKIP("no %s (%s): build the module (make), or point SCULL_DIR at a tree with it",
-		     path, strerror(errno));
-	return path;
+	SKIP("no %s (%s): build the module (make), or point SCULL_DIR at a tree with it",
+	     path, strerror(errno));
 }
 
 const char *test_file(const char *name)
 {
-	static char paths[4][PATH_MAX];
-	static unsigned int next;
-	char *p = paths[next++ % 4];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", test_dir(), name);
-	return p;
+	return path_in(test_dir(), name);
 }
 
 void need_program(const char *name)
