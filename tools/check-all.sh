@@ -16,7 +16,9 @@
 # test reports SKIP with the reason), as CI runs the kernels other than
 # 6.1 and i386, whose make check runs them all.  Each row's full output streams
 # as it runs and is kept in $SCULL_OUT/check-all/<name>.log; the table in
-# $SCULL_OUT/check-all/table.md.
+# $SCULL_OUT/check-all/table.md.  CHECK_TESTS_<row> (the row's name with
+# "_" for ".", e.g. CHECK_TESTS_6_12) is that row's TESTS, in place of
+# TESTS: CI leaves out there what it runs on another row.
 #
 # --boot (make boot-all): instead of the suite, BOOTS= boots in a row of
 # each kernel (tools/vm.sh boot: boot, load and unload scull, power off),
@@ -53,7 +55,7 @@ mmss() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
 # run_row ROW: the row's kernel (its KVER in ROW.kinfo) and its vm.sh run,
 # all output in ROW.log, the exit status in ROW.rc
 run_row() {
-	local k=$1 info quick
+	local k=$1 info quick tests_var
 	date +%s >"$dir/$k.start"
 	{
 		if info=$("$SCULL_ROOT/tools/kernel.sh" "$k"); then
@@ -63,7 +65,9 @@ run_row() {
 		fi
 		quick=${SCULL_TEST_QUICK:-}
 		case " ${CHECK_QUICK:-} " in *" $k "*) quick=1 ;; esac
-		SCULL_TEST_QUICK=$quick KERNEL=$k "$SCULL_ROOT/tools/vm.sh" "$mode"
+		tests_var=CHECK_TESTS_${k//./_}
+		SCULL_TEST_QUICK=$quick TESTS=${!tests_var:-${TESTS:-}} KERNEL=$k \
+			"$SCULL_ROOT/tools/vm.sh" "$mode"
 	} >"$dir/$k.log" 2>&1
 	echo $? >"$dir/$k.rc"
 }
